@@ -1,0 +1,73 @@
+"""Input checks shared by every layer: each raises ValueError naming the argument."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+
+
+def check_int(value, name: str, *, minimum: int | None = None) -> int:
+    """Return ``value`` as an int, or raise ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name}: expected an integer, got {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value}")
+    return value
+
+
+def check_float(value, name: str, *, low=None, high=None, low_open=False, high_open=False) -> float:
+    """Return ``value`` as a finite float within the given bounds, or raise ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name}: expected a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name}: expected a value {'>' if low_open else '>='} {low}, got {value}")
+    if high is not None and (value >= high if high_open else value > high):
+        raise ValueError(f"{name}: expected a value {'<' if high_open else '<='} {high}, got {value}")
+    return value
+
+
+def check_base(base) -> float:
+    """Validate a logarithm base (> 0 and != 1); return it as a float."""
+    value = check_float(base, "base", low=0.0, low_open=True)
+    if value == 1.0:
+        raise ValueError("base: a logarithm base must differ from 1")
+    return value
+
+
+def check_samples(x, name: str, *, min_samples: int = 1):
+    """Check a sample array of shape ``(n_samples,)`` or ``(n_samples, n_features)``.
+
+    Accepts NumPy arrays, torch tensors and nested sequences; returns the same kind
+    (NumPy for sequences) with a 1-D input turned into one column. Raises ValueError
+    naming ``name`` for wrong dimensionality, zero features, too few samples, or
+    non-finite values.
+    """
+    if isinstance(x, torch.Tensor):
+        if x.is_complex() or x.dtype == torch.bool:
+            raise ValueError(f"{name}: expected real numbers, got dtype {x.dtype}")
+        if not x.is_floating_point():
+            x = x.to(torch.get_default_dtype())
+        finite = bool(torch.isfinite(x).all())
+    else:
+        try:
+            x = np.asarray(x, dtype=float)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name}: expected an array of real numbers ({err})") from None
+        finite = bool(np.isfinite(x).all())
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ValueError(f"{name}: expected shape (n_samples, n_features), got {tuple(x.shape)}")
+    if x.shape[1] == 0:
+        raise ValueError(f"{name}: has 0 features")
+    if x.shape[0] < min_samples:
+        raise ValueError(f"{name}: needs at least {min_samples} samples, got {x.shape[0]}")
+    if not finite:
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    return x

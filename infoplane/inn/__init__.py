@@ -1,0 +1,1 @@
+"""See ../../README.md; this layer is being built."""
