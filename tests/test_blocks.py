@@ -1,0 +1,267 @@
+"""Every invertible block: exact inverse, log|det J| against autograd, and hygiene."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infoplane.inn.blocks import (
+    ActNorm,
+    AffineCoupling,
+    ConditionalAffineCoupling,
+    Flatten,
+    HaarDownsampling,
+    HaarUpsampling,
+    Permutation,
+    RandomOrthogonal,
+    Reshape,
+    Split,
+    conv_subnet,
+    mlp_subnet,
+)
+
+
+def perturb(module: torch.nn.Module, seed: int = 0, scale: float = 0.3) -> torch.nn.Module:
+    """Move every parameter away from its (identity) initialisation, reproducibly."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(scale * torch.randn(p.shape, generator=gen, dtype=torch.float64).to(p.dtype))
+    return module
+
+
+# name -> (factory, dims_in, cond_dims); factories build a block with random weights
+CASES = {
+    "coupling-vector": (lambda: AffineCoupling((5,), mlp_subnet(16), clamp=1.5), (5,), None),
+    "coupling-image": (lambda: AffineCoupling((3, 4, 4), conv_subnet(8)), (3, 4, 4), None),
+    "coupling-split1": (lambda: AffineCoupling((4,), mlp_subnet(8), split=1), (4,), None),
+    "cond-coupling-vector": (lambda: ConditionalAffineCoupling((4,), (3,), mlp_subnet(16)), (4,), (3,)),
+    "cond-coupling-image-vector-cond": (
+        lambda: ConditionalAffineCoupling((2, 4, 4), (3,), conv_subnet(8)), (2, 4, 4), (3,)),
+    "cond-coupling-image-image-cond": (
+        lambda: ConditionalAffineCoupling((2, 4, 4), (1, 4, 4), conv_subnet(8)), (2, 4, 4), (1, 4, 4)),
+    "orthogonal-vector": (lambda: RandomOrthogonal((5,), seed=3), (5,), None),
+    "orthogonal-image": (lambda: RandomOrthogonal((3, 2, 2), seed=4), (3, 2, 2), None),
+    "permutation-vector": (lambda: Permutation((5,), seed=1), (5,), None),
+    "permutation-image": (lambda: Permutation((3, 2, 2), seed=2), (3, 2, 2), None),
+    "actnorm-vector": (lambda: ActNorm((4,)), (4,), None),
+    "actnorm-image": (lambda: ActNorm((2, 2, 3)), (2, 2, 3), None),
+    "haar": (lambda: HaarDownsampling((2, 4, 4)), (2, 4, 4), None),
+    "haar-scaled": (lambda: HaarDownsampling((1, 2, 4), scale=0.8), (1, 2, 4), None),
+    "haar-up": (lambda: HaarUpsampling((8, 1, 2)), (8, 1, 2), None),
+    "flatten": (lambda: Flatten((2, 2, 2)), (2, 2, 2), None),
+    "reshape": (lambda: Reshape((8,), shape=(2, 2, 2)), (8,), None),
+    "split-vector": (lambda: Split((5,), keep=2), (5,), None),
+    "split-image": (lambda: Split((4, 2, 2)), (4, 2, 2), None),
+}
+
+
+def make(name: str, dtype=torch.float64, seed: int = 0, batch: int = 7):
+    """A block with random weights, an input batch and a condition (or None)."""
+    factory, dims, cond_dims = CASES[name]
+    torch.manual_seed(seed)  # subnet initialisation only; the library never draws globally
+    block = perturb(factory().to(dtype), seed)
+    gen = torch.Generator().manual_seed(seed + 100)
+    x = torch.randn((batch, *dims), generator=gen, dtype=dtype)
+    c = None if cond_dims is None else torch.randn((batch, *cond_dims), generator=gen, dtype=dtype)
+    if isinstance(block, ActNorm):
+        block(x * 2 + 1)  # data-dependent initialisation on another batch
+        perturb(block, seed + 1)
+    return block, x, c
+
+
+def flat(y) -> torch.Tensor:
+    """Flatten an output (a tensor or Split's pair) to (batch, features)."""
+    if isinstance(y, tuple):
+        return torch.cat([t.reshape(t.shape[0], -1) for t in y], dim=1)
+    return y.reshape(y.shape[0], -1)
+
+
+def rel_err(a, b) -> float:
+    return float((flat(a) - flat(b)).abs().max().detach() / flat(b).abs().max().clamp_min(1e-12).detach())
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-6), (torch.float32, 1e-4)])
+def test_inverse_recovers_input(name, dtype, tol):
+    block, x, c = make(name, dtype)
+    y, _ = block(x, c)
+    x_back, _ = block(y, c, rev=True)
+    assert rel_err(x_back, x) < tol
+    # and the other way round: forward(inverse(y)) == y
+    z = block(x, c)[0]
+    y_again, _ = block(block(z, c, rev=True)[0], c)
+    assert rel_err(y_again, z) < tol
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_log_det_matches_autograd_jacobian(name):
+    block, x, c = make(name, torch.float64, batch=3)
+    _, log_det = block(x, c)
+    assert log_det.shape == (x.shape[0],)
+    for i in range(x.shape[0]):
+        ci = None if c is None else c[i:i + 1]
+
+        def f(xi_flat, i=i, ci=ci):
+            return flat(block(xi_flat.reshape(1, *x.shape[1:]), ci)[0])[0]
+
+        jac = torch.autograd.functional.jacobian(f, x[i].reshape(-1))
+        sign, logabsdet = torch.linalg.slogdet(jac)
+        assert float(sign) != 0
+        assert float(logabsdet) == pytest.approx(float(log_det[i].detach()), abs=1e-8)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_reverse_log_det_is_negative(name):
+    block, x, c = make(name, torch.float64)
+    y, log_det = block(x, c)
+    _, log_det_rev = block(y, c, rev=True)
+    torch.testing.assert_close(log_det_rev, -log_det, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_inputs_not_modified(name):
+    block, x, c = make(name, torch.float64)
+    x0 = x.clone()
+    c0 = None if c is None else c.clone()
+    y, _ = block(x, c)
+    y0 = tuple(t.clone() for t in y) if isinstance(y, tuple) else y.clone()
+    block(y, c, rev=True)
+    assert torch.equal(x, x0)
+    assert c is None or torch.equal(c, c0)
+    assert torch.equal(flat(y), flat(y0))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_train_and_eval_mode_agree(name):
+    block, x, c = make(name, torch.float64)
+    y_train, ld_train = block.train()(x, c)
+    y_eval, ld_eval = block.eval()(x, c)
+    assert torch.equal(flat(y_train), flat(y_eval))
+    assert torch.equal(ld_train, ld_eval)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_state_dict_round_trip(name, tmp_path):
+    block, x, c = make(name, torch.float64, seed=0)
+    path = tmp_path / "block.pt"
+    torch.save(block.state_dict(), path)
+    other, _, _ = make(name, torch.float64, seed=5)
+    other.load_state_dict(torch.load(path))
+    y1, ld1 = block(x, c)
+    y2, ld2 = other(x, c)
+    assert torch.equal(flat(y1), flat(y2))
+    assert torch.equal(ld1, ld2)
+
+
+@pytest.mark.parametrize("name", ["coupling-vector", "coupling-image", "cond-coupling-vector",
+                                  "cond-coupling-image-image-cond"])
+def test_coupling_is_identity_at_initialisation(name):
+    factory, dims, cond_dims = CASES[name]
+    block = factory()
+    x = torch.randn(4, *dims)
+    c = None if cond_dims is None else torch.randn(4, *cond_dims)
+    y, log_det = block(x, c)
+    assert torch.equal(y, x)
+    assert torch.equal(log_det, torch.zeros(4))
+
+
+def test_soft_clamp_bounds_the_scale():
+    # eq. 3.13: |s~| < alpha, so each of the D dimensions contributes at most alpha to log|det|
+    block = perturb(AffineCoupling((6,), mlp_subnet(16), clamp=0.5), scale=50.0)
+    _, log_det = block(torch.randn(64, 6) * 10)
+    assert float(log_det.abs().max()) <= 6 * 0.5
+    assert float(log_det.abs().max()) > 6 * 0.5 * 0.5  # large raw s really is clamped, not zero
+
+
+def test_condition_changes_the_map():
+    block, x, c = make("cond-coupling-vector")
+    y1, _ = block(x, c)
+    y2, _ = block(x, c + 1.0)
+    assert not torch.allclose(y1, y2)
+
+
+@pytest.mark.parametrize("scale", [0.5, 1 / math.sqrt(2), 1.0])
+def test_haar_is_orthogonal_up_to_its_scale(scale):
+    block = HaarDownsampling((2, 4, 2), scale=scale).double()
+    d = 2 * 4 * 2
+    basis = torch.eye(d, dtype=torch.float64).reshape(d, 2, 4, 2)
+    matrix = block(basis)[0].reshape(d, d)  # row k = image of basis vector k
+    torch.testing.assert_close(matrix @ matrix.T, (2 * scale) ** 2 * torch.eye(d, dtype=torch.float64))
+    assert float(block(basis)[1][0]) == pytest.approx(d * math.log(2 * scale))
+
+
+def test_haar_first_channel_is_scaled_mean_pooling():
+    x = torch.randn(3, 2, 4, 6)
+    y, _ = HaarDownsampling((2, 4, 6))(x)
+    pooled = torch.nn.functional.avg_pool2d(x, 2)
+    torch.testing.assert_close(y[:, :2], 2 * pooled)  # Fig. 3.6: a = (x11 + x12 + x21 + x22) / 2
+
+
+def test_actnorm_initialises_from_the_first_batch_only():
+    block = ActNorm((3, 2, 2))
+    x = torch.randn(50, 3, 2, 2) * torch.tensor([1.0, 5.0, 0.1])[None, :, None, None] + 3
+    y, log_det = block(x)
+    per_channel = y.transpose(0, 1).reshape(3, -1)
+    torch.testing.assert_close(per_channel.mean(1), torch.zeros(3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(per_channel.std(1), torch.ones(3), atol=1e-4, rtol=0)
+    state = {k: v.clone() for k, v in block.state_dict().items()}
+    block(x * 7)
+    assert all(torch.equal(state[k], v) for k, v in block.state_dict().items())
+    assert bool(block.initialized)
+
+
+def test_orthogonal_stays_exact_in_float64():
+    block = RandomOrthogonal((6,), seed=7).double()
+    w = block.weight
+    torch.testing.assert_close(w @ w.T, torch.eye(6, dtype=torch.float64), atol=1e-14, rtol=0)
+
+
+@given(seed=st.integers(0, 2**16), dim=st.integers(1, 12))
+def test_orthogonal_preserves_norms_for_any_seed(seed, dim):
+    block = RandomOrthogonal((dim,), seed=seed).double()
+    x = torch.randn(4, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    y, _ = block(x)
+    torch.testing.assert_close(y.norm(dim=1), x.norm(dim=1))
+
+
+def test_same_seed_same_block_different_seed_different_block():
+    assert torch.equal(RandomOrthogonal((5,), seed=1).weight, RandomOrthogonal((5,), seed=1).weight)
+    assert not torch.equal(RandomOrthogonal((5,), seed=1).weight, RandomOrthogonal((5,), seed=2).weight)
+    assert torch.equal(Permutation((9,), seed=3).perm, Permutation((9,), seed=3).perm)
+
+
+@given(dim=st.integers(2, 9), clamp=st.floats(0.1, 5.0), seed=st.integers(0, 1000))
+def test_coupling_round_trip_for_random_shapes(dim, clamp, seed):
+    torch.manual_seed(seed)
+    block = perturb(AffineCoupling((dim,), mlp_subnet(8), clamp=clamp).double(), seed, scale=1.0)
+    x = torch.randn(5, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    y, log_det = block(x)
+    x_back, log_det_rev = block(y, rev=True)
+    assert rel_err(x_back, x) < 1e-6
+    assert float(log_det.abs().max()) <= dim * clamp + 1e-9
+
+
+def test_bad_inputs_raise_value_errors_naming_the_argument():
+    with pytest.raises(ValueError, match="x"):
+        AffineCoupling((4,))(torch.zeros(2, 5))
+    with pytest.raises(ValueError, match="c"):
+        ConditionalAffineCoupling((4,), cond_dims=(2,))(torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="c"):
+        ConditionalAffineCoupling((4,), cond_dims=(2,))(torch.zeros(2, 4), torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="dims_in"):
+        AffineCoupling((1,))
+    with pytest.raises(ValueError, match="dims_in"):
+        HaarDownsampling((1, 3, 4))
+    with pytest.raises(ValueError, match="clamp"):
+        AffineCoupling((4,), clamp=0.0)
+    with pytest.raises(ValueError, match="cond_dims"):
+        AffineCoupling((2, 4, 4), cond_dims=(1, 2, 2))
+    with pytest.raises(ValueError, match="shape"):
+        Reshape((6,), shape=(4,))
+    with pytest.raises(ValueError, match="keep"):
+        Split((4,), keep=4)
