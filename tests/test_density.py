@@ -1,0 +1,80 @@
+"""bits/dim conversions and the diagonal-Gaussian baseline against closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+from infoplane.metrics import bits_per_dim, diagonal_gaussian_nll, nll_from_bits_per_dim
+
+
+def test_standard_normal_entropy_in_bits_per_dim():
+    # NLL of N(0, I_D) in expectation is D/2 log(2 pi e) nats: bits/dim is 1/2 log2(2 pi e)
+    d = 64
+    assert bits_per_dim(d * 0.5 * math.log(2 * math.pi * math.e), d) == pytest.approx(
+        0.5 * math.log2(2 * math.pi * math.e))
+
+
+def test_dequantised_histogram_gives_the_discrete_entropy():
+    # a pmf p over 4 bins of width 1/4 on [0, 1], dequantised uniformly: the continuous density is
+    # p_k / (1/4) on bin k, so its NLL is H(p) + log(1/4) nats and bin_width recovers H(p) in bits
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    entropy_bits = float(-(p * np.log2(p)).sum())
+    continuous_nll = float(-(p * np.log(p / 0.25)).sum())
+    assert bits_per_dim(continuous_nll, 1, bin_width=0.25) == pytest.approx(entropy_bits)
+
+
+def test_flat_density_on_the_unit_cube_is_eight_bits_for_bytes():
+    assert bits_per_dim(0.0, 784, bin_width=1 / 256) == pytest.approx(8.0)
+
+
+@given(nll=st.floats(-1e4, 1e4), d=st.integers(1, 5000), width=st.one_of(st.none(), st.floats(1e-3, 10)))
+def test_round_trip(nll, d, width):
+    back = nll_from_bits_per_dim(bits_per_dim(nll, d, bin_width=width), d, bin_width=width)
+    assert back == pytest.approx(nll, rel=1e-9, abs=1e-6)
+
+
+def test_tensors_and_arrays_pass_through():
+    t = torch.tensor([10.0, 20.0])
+    out = bits_per_dim(t, 10)
+    assert isinstance(out, torch.Tensor)
+    torch.testing.assert_close(out, t / (10 * math.log(2)))
+    a = bits_per_dim(np.array([10.0]), 10)
+    assert isinstance(a, np.ndarray)
+
+
+def test_diagonal_gaussian_matches_scipy():
+    rng = np.random.default_rng(1)
+    x_train = rng.normal([1.0, -2.0, 0.5], [0.5, 2.0, 1.0], size=(300, 3))
+    x_test = rng.normal(size=(50, 3))
+    mean, std = x_train.mean(0), x_train.std(0)
+    expected = -stats.norm(mean, std).logpdf(x_test).sum(1).mean()
+    assert diagonal_gaussian_nll(x_train, x_test) == pytest.approx(expected, rel=1e-10)
+
+
+def test_diagonal_gaussian_floors_constant_features():
+    x = np.zeros((10, 2))
+    x[:, 1] = np.arange(10)
+    nll = diagonal_gaussian_nll(x, x, min_var=1e-4)
+    assert math.isfinite(nll)
+    varying = diagonal_gaussian_nll(x[:, 1:], x[:, 1:])
+    assert nll == pytest.approx(0.5 * math.log(2 * math.pi * 1e-4) + varying)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="n_dims"):
+        bits_per_dim(1.0, 0)
+    with pytest.raises(ValueError, match="nll"):
+        bits_per_dim(float("nan"), 3)
+    with pytest.raises(ValueError, match="nll"):
+        bits_per_dim(torch.tensor([1.0, float("inf")]), 3)
+    with pytest.raises(ValueError, match="bin_width"):
+        bits_per_dim(1.0, 3, bin_width=0.0)
+    with pytest.raises(ValueError, match="x_test"):
+        diagonal_gaussian_nll(np.zeros((5, 2)), np.zeros((5, 3)))
