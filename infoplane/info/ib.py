@@ -1,0 +1,375 @@
+"""Iterative information bottleneck (IB) and deterministic IB (DIB) on a discrete p(x, y).
+
+Strouse & Schwab (2017) generalise the IB of Tishby, Pereira & Bialek (2000) to
+
+    L_alpha[q(t|x)] = H(T) - alpha H(T|X) - beta I(T;Y),
+
+alpha = 1 gives the IB (``I(X;T) - beta I(T;Y)``), alpha = 0 the DIB
+(``H(T) - beta I(T;Y)``; Kirsch et al. sec. 4.2). With ``d(x,t) = KL(p(y|x) || q(y|t))``
+the self-consistent equations are
+
+    q(t|x) ∝ exp((log q(t) - beta d(x,t)) / alpha)          (alpha > 0)
+    q(t|x) = 1[t = argmax_t log q(t) - beta d(x,t)]         (alpha = 0)
+    q(t) = sum_x p(x) q(t|x),   q(y|t) = sum_x q(t|x) p(x,y) / q(t).
+
+Each step minimises, over one block, ``F = E[alpha log q(t|x) - log q(t) + beta d(x,t)]``,
+which equals ``L_alpha + beta I(X;Y)`` once q(t), q(y|t) are consistent with q(t|x); so
+the objective never increases over iterations (it is recorded in ``history``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from infoplane._validation import check_base, check_float, check_int
+from infoplane.info.distribution import Distribution
+
+_TINY = 1e-300
+
+
+def _check_pxy(pxy) -> np.ndarray:
+    if isinstance(pxy, Distribution):
+        if pxy.ndim != 2:
+            raise ValueError(f"pxy: expected a distribution of two variables (X, Y), got {pxy.names}")
+        return pxy.pmf
+    arr = np.asarray(pxy, dtype=float) if not hasattr(pxy, "detach") else pxy.detach().cpu().numpy()
+    if arr.ndim != 2:
+        raise ValueError(f"pxy: expected a 2-D joint pmf p(x, y), got shape {arr.shape}")
+    try:
+        return Distribution(arr, ["X", "Y"]).pmf
+    except ValueError as err:
+        raise ValueError(f"pxy: {str(err).removeprefix('p: ')}") from None
+
+
+def _entropy(p: np.ndarray) -> float:
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
+
+
+class _Problem:
+    """p(x, y) with the pieces every iteration needs."""
+
+    def __init__(self, pxy: np.ndarray):
+        self.pxy = pxy
+        self.px = pxy.sum(1)
+        safe = np.where(self.px > 0, self.px, 1.0)[:, None]
+        self.py_x = np.where(self.px[:, None] > 0, pxy / safe, 1.0 / pxy.shape[1])
+        self.neg_h_y_x = (self.py_x * np.log(np.maximum(self.py_x, _TINY))).sum(1)  # sum_y p log p
+        self.i_xy = _entropy(self.px) + _entropy(pxy.sum(0)) - _entropy(pxy)
+
+    def marginals(self, enc: np.ndarray):
+        qt = self.px @ enc
+        pty = enc.T @ self.pxy
+        safe = np.where(qt > 0, qt, 1.0)[:, None]
+        qy_t = np.where(qt[:, None] > 0, pty / safe, 1.0 / self.pxy.shape[1])
+        return qt, pty, qy_t
+
+    def terms(self, enc: np.ndarray) -> dict:
+        qt, pty, _ = self.marginals(enc)
+        h_t = _entropy(qt)
+        h_t_x = _entropy(self.px[:, None] * enc) - _entropy(self.px)
+        i_ty = h_t + _entropy(pty.sum(0)) - _entropy(pty)
+        return {"H_T": h_t, "H_T_given_X": max(h_t_x, 0.0), "I_XT": max(h_t - h_t_x, 0.0),
+                "I_TY": max(i_ty, 0.0)}
+
+    def step(self, enc: np.ndarray, beta: float, alpha: float) -> np.ndarray:
+        qt, _, qy_t = self.marginals(enc)
+        # d(x,t) = KL(p(y|x) || q(y|t)) = sum_y p log p - sum_y p(y|x) log q(y|t)
+        d = self.neg_h_y_x[:, None] - self.py_x @ np.log(np.maximum(qy_t, _TINY)).T
+        log_qt = np.where(qt > 0, np.log(np.where(qt > 0, qt, 1.0)), -np.inf)
+        score = log_qt[None, :] - beta * d
+        if alpha == 0.0:
+            out = np.zeros_like(enc)
+            out[np.arange(enc.shape[0]), np.argmax(score, axis=1)] = 1.0
+            return out
+        score = score / alpha
+        score -= score.max(axis=1, keepdims=True)
+        out = np.exp(score)
+        return out / out.sum(axis=1, keepdims=True)
+
+
+def _objective(terms: dict, beta: float, alpha: float) -> float:
+    return terms["H_T"] - alpha * terms["H_T_given_X"] - beta * terms["I_TY"]
+
+
+def _count_clusters(prob: _Problem, enc: np.ndarray, atol: float = 1e-4) -> int:
+    qt, _, qy_t = prob.marginals(enc)
+    used = qy_t[qt > 1e-9]
+    distinct: list[np.ndarray] = []
+    for row in used:
+        if not any(np.abs(row - other).max() < atol for other in distinct):
+            distinct.append(row)
+    return len(distinct)
+
+
+def _random_encoder(n_x: int, k: int, alpha: float, rng: np.random.Generator) -> np.ndarray:
+    if alpha == 0.0:
+        enc = np.zeros((n_x, k))
+        enc[np.arange(n_x), rng.integers(0, k, size=n_x)] = 1.0
+        return enc
+    return rng.dirichlet(np.ones(k), size=n_x)
+
+
+def _run(prob: _Problem, enc: np.ndarray, beta: float, alpha: float, tol: float, max_iter: int):
+    terms = prob.terms(enc)
+    history = [_objective(terms, beta, alpha)]
+    converged = False
+    for _ in range(max_iter):
+        new = prob.step(enc, beta, alpha)
+        new_terms = prob.terms(new)
+        value = _objective(new_terms, beta, alpha)
+        change = float(np.abs(new - enc).max())
+        enc, terms = new, new_terms
+        history.append(value)
+        if change < tol or (alpha == 0.0 and change == 0.0):
+            converged = True
+            break
+    return enc, terms, history, converged
+
+
+def _record(prob, enc, terms, history, converged, beta, alpha, base):
+    scale = 1.0 / math.log(base)
+    qt = prob.px @ enc
+    return {
+        "beta": beta, "alpha": alpha,
+        "I_XT": terms["I_XT"] * scale, "I_TY": terms["I_TY"] * scale, "H_T": terms["H_T"] * scale,
+        "H_T_given_X": terms["H_T_given_X"] * scale, "I_XY": prob.i_xy * scale,
+        "objective": history[-1] * scale, "encoder": enc[:, qt > 1e-12].copy(),
+        "n_clusters": _count_clusters(prob, enc), "n_iter": len(history) - 1,
+        "converged": converged, "history": np.asarray(history) * scale, "base": base,
+    }
+
+
+def _check_common(alpha, n_clusters, n_x, tol, max_iter, base):
+    alpha = check_float(alpha, "alpha", low=0.0)
+    k = n_x if n_clusters is None else check_int(n_clusters, "n_clusters", minimum=1)
+    tol = check_float(tol, "tol", low=0.0, low_open=True)
+    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    return alpha, k, tol, max_iter, check_base(base)
+
+
+def information_bottleneck(pxy, beta: float, alpha: float = 1.0, n_clusters: int | None = None,
+                           init=None, tol: float = 1e-9, max_iter: int = 1000, seed: int = 0,
+                           base: float = math.e) -> dict:
+    """Solve the generalised IB once at one ``beta`` by the self-consistent iteration.
+
+    Parameters
+    ----------
+    pxy : array_like of shape (n_x, n_y) or Distribution of two variables
+        The joint pmf p(x, y).
+    beta : float
+        Trade-off (>= 0) in ``H(T) - alpha H(T|X) - beta I(T;Y)``.
+    alpha : float
+        1 for the IB, 0 for the deterministic IB, values between interpolate.
+    n_clusters : int, optional
+        Size of T's alphabet (default n_x).
+    init : array_like of shape (n_x, n_clusters), optional
+        Initial encoder q(t|x) (rows sum to 1); default random (seeded).
+    tol : float
+        Stop when no entry of q(t|x) changes by more than ``tol`` in one iteration
+        (DIB: when the assignment stops changing).
+    max_iter : int
+    seed : int
+        Seed of the random initial encoder.
+    base : float
+        Units of the returned information values (``math.e``: nats).
+
+    Returns
+    -------
+    dict
+        ``I_XT, I_TY, H_T, H_T_given_X, I_XY, objective`` (units of ``base``),
+        ``encoder`` (q(t|x) without empty clusters), ``n_clusters`` (distinct clusters
+        in use), ``n_iter``, ``converged``, ``history`` (objective after each iteration),
+        ``beta``, ``alpha``, ``base``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pxy = np.array([[0.3, 0.0], [0.2, 0.0], [0.0, 0.5]])
+    >>> r = information_bottleneck(pxy, beta=10.0, alpha=0.0, base=2)
+    >>> r["n_clusters"], round(r["I_TY"], 6)
+    (2, 1.0)
+    """
+    prob = _Problem(_check_pxy(pxy))
+    n_x = prob.pxy.shape[0]
+    beta = check_float(beta, "beta", low=0.0)
+    alpha, k, tol, max_iter, base = _check_common(alpha, n_clusters, n_x, tol, max_iter, base)
+    if init is None:
+        enc = _random_encoder(n_x, k, alpha, np.random.default_rng(check_int(seed, "seed", minimum=0)))
+    else:
+        enc = np.array(init, dtype=float)
+        if enc.shape != (n_x, k) or not np.isfinite(enc).all() or (enc < 0).any() or \
+                not np.allclose(enc.sum(1), 1.0, atol=1e-6):
+            raise ValueError(f"init: expected a non-negative encoder of shape {(n_x, k)}, rows summing to 1")
+    enc, terms, history, converged = _run(prob, enc, beta, alpha, tol, max_iter)
+    return _record(prob, enc, terms, history, converged, beta, alpha, base)
+
+
+def ib_curve(pxy, betas, alpha: float = 1.0, n_clusters: int | None = None, restarts: int = 2,
+             anneal: bool = True, tol: float = 1e-9, max_iter: int = 1000, seed: int = 0,
+             base: float = math.e, progress: bool = False) -> list[dict]:
+    """The IB (alpha = 1), DIB (alpha = 0) or generalised IB curve over ``betas``.
+
+    At each beta the best of several runs (lowest objective) is kept: ``restarts``
+    random initial encoders and, with ``anneal``, warm starts from the neighbouring
+    betas' solutions. Annealing sweeps beta upward for alpha > 0 (a warm start is mixed
+    with 5% random encoder to let clusters split) and downward for the DIB (which can
+    merge but not split clusters), then sweeps back once, so each solution also competes
+    with its neighbours'.
+
+    Parameters
+    ----------
+    pxy : array_like of shape (n_x, n_y) or Distribution of two variables
+    betas : sequence of float
+        Trade-off values (>= 0), any order; results come back in this order.
+    alpha : float
+        1 for the IB, 0 for the DIB.
+    n_clusters : int, optional
+        Size of T's alphabet (default n_x; pass fewer for large n_x).
+    restarts : int
+        Random initialisations per beta (>= 0; at least 1 when ``anneal`` is False).
+    anneal : bool
+        Use warm starts from neighbouring betas.
+    tol, max_iter : see :func:`information_bottleneck`.
+    seed : int
+    base : float
+        Units of the returned information values.
+    progress : bool
+        Show a tqdm bar.
+
+    Returns
+    -------
+    list of dict
+        One record per beta, as returned by :func:`information_bottleneck`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> pxy = rng.dirichlet(np.ones(12)).reshape(4, 3)
+    >>> curve = ib_curve(pxy, [0.5, 2.0, 20.0], base=2)
+    >>> all(r["I_TY"] <= r["I_XY"] + 1e-9 for r in curve)
+    True
+    """
+    prob = _Problem(_check_pxy(pxy))
+    n_x = prob.pxy.shape[0]
+    try:
+        beta_list = [check_float(b, "betas", low=0.0) for b in betas]
+    except TypeError:
+        raise ValueError("betas: expected a sequence of numbers") from None
+    if not beta_list:
+        raise ValueError("betas: expected at least one value")
+    alpha, k, tol, max_iter, base = _check_common(alpha, n_clusters, n_x, tol, max_iter, base)
+    restarts = check_int(restarts, "restarts", minimum=0 if anneal else 1)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
+    order = sorted(range(len(beta_list)), key=lambda i: beta_list[i], reverse=(alpha == 0.0))
+    best: dict[int, tuple] = {}
+
+    def solve(i, starts):
+        for enc0 in starts:
+            out = _run(prob, enc0, beta_list[i], alpha, tol, max_iter)
+            value = out[2][-1]
+            if i not in best or value < best[i][2][-1] - 1e-12:
+                best[i] = out
+
+    def warm(enc):
+        if alpha == 0.0:
+            return enc
+        return 0.95 * enc + 0.05 * _random_encoder(n_x, k, alpha, rng)
+
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(order) * (2 if anneal else 1), desc="ib_curve")
+    previous = None
+    for i in order:
+        starts = [_random_encoder(n_x, k, alpha, rng) for _ in range(restarts)]
+        if anneal and previous is not None:
+            starts.append(warm(best[previous][0]))
+        if not starts:  # first beta of an annealed sweep with restarts=0
+            starts = [_identity_encoder(n_x, k) if alpha == 0.0 else _random_encoder(n_x, k, alpha, rng)]
+        elif alpha == 0.0 and previous is None:
+            starts.append(_identity_encoder(n_x, k))
+        solve(i, starts)
+        previous = i
+        if progress:
+            bar.update()
+    if anneal:
+        for prev, i in zip(order[::-1][:-1], order[::-1][1:], strict=True):
+            solve(i, [best[prev][0].copy()])
+            if progress:
+                bar.update()
+    if progress:
+        bar.close()
+    return [_record(prob, *best[i][:2], best[i][2], best[i][3], beta_list[i], alpha, base)
+            for i in range(len(beta_list))]
+
+
+def _identity_encoder(n_x: int, k: int) -> np.ndarray:
+    enc = np.zeros((n_x, k))
+    enc[np.arange(n_x), np.arange(n_x) % k] = 1.0
+    return enc
+
+
+def plot_ib_curve(curve, ax=None, label: str | None = None, bound: bool = True, color=None,
+                  annotate_clusters: bool = False):
+    """Draw an IB curve on information-plane axes, I(X;T) against I(T;Y).
+
+    Also draws the bound ``I(T;Y) <= min(I(X;T), I(X;Y))`` (data processing for the
+    Markov chain T - X - Y) as a dashed line.
+
+    Parameters
+    ----------
+    curve : list of dict
+        Records from :func:`ib_curve` (same ``base``).
+    ax : matplotlib Axes, optional
+    label : str, optional
+        Legend label of the curve.
+    bound : bool
+        Draw the bound.
+    color : optional
+        Matplotlib colour of the curve.
+    annotate_clusters : bool
+        Write each point's number of clusters beside it.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pxy = np.random.default_rng(0).dirichlet(np.ones(12)).reshape(4, 3)
+    >>> ax = plot_ib_curve(ib_curve(pxy, [1.0, 5.0], base=2))
+    >>> ax.get_xlabel()
+    'I(X;T) [bits]'
+    """
+    import matplotlib.pyplot as plt
+
+    if not curve:
+        raise ValueError("curve: expected at least one record from ib_curve")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4))
+    pts = sorted(curve, key=lambda r: r["beta"])
+    x = [r["I_XT"] for r in pts]
+    y = [r["I_TY"] for r in pts]
+    ax.plot(x, y, "o-", ms=4, label=label, color=color)
+    if annotate_clusters:
+        for r in pts:
+            ax.annotate(str(r["n_clusters"]), (r["I_XT"], r["I_TY"]), fontsize=7,
+                        xytext=(3, -8), textcoords="offset points")
+    base = pts[0]["base"]
+    unit = "bits" if base == 2 else "nats" if abs(base - math.e) < 1e-12 else f"log base {base:g}"
+    if bound:
+        i_xy = pts[0]["I_XY"]
+        right = max(max(x), i_xy) * 1.05
+        ax.plot([0, i_xy, right], [0, i_xy, i_xy], "k--", lw=1,
+                label="I(T;Y) ≤ min(I(X;T), I(X;Y))")
+    ax.set_xlabel(f"I(X;T) [{unit}]")
+    ax.set_ylabel(f"I(T;Y) [{unit}]")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    if label is not None or bound:
+        ax.legend(fontsize=8, loc="lower right")
+    return ax

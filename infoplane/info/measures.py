@@ -1,0 +1,452 @@
+"""Entropy, mutual information and their multivariate relatives on a discrete pmf.
+
+Everything is computed exactly from a :class:`~infoplane.info.Distribution` in nats;
+``base=2`` gives bits. Variables are named: ``"X"``, a list ``["X", "Y"]`` (a joint
+variable) or, when no variable has that exact name, a string of one-letter names
+(``"XY"``).
+
+Sign conventions (Kirsch et al. sec. 2.1; Yeung 1991):
+
+* ``co_information(d, ["X", "Y", "Z"])`` is Yeung's I-measure of the centre atom,
+  ``I[X;Y;Z] = I[X;Y] - I[X;Y|Z]``. It is the quantity written ``I[X;Y;Z]`` in the
+  expressions of :mod:`infoplane.info.idiagram`. XOR (Z = X xor Y, X, Y fair bits)
+  gives -1 bit; the "giant bit" (X = Y = Z, one fair bit) gives +1 bit.
+* ``interaction_information`` uses McGill's sign as in ``dit``:
+  ``(-1)**n * co_information`` for n variables, so for three variables it is
+  ``I[X;Y|Z] - I[X;Y]`` (XOR: +1 bit) and for two it equals the mutual information.
+
+The ``*_torch`` functions compute entropy, conditional entropy and mutual information
+of pmf tensors differentiably (gradients flow to the probabilities; ``0 log 0 = 0``
+with gradient 0 there), on whatever device the tensor lives.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from infoplane._validation import check_base
+from infoplane.info.distribution import Distribution, as_distribution
+
+
+def _xlogx_sum(p: np.ndarray) -> float:
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
+
+
+def _names(dist: Distribution, spec, argname: str) -> tuple[str, ...]:
+    if spec is None:
+        return ()
+    return dist._check_subset(spec, argname)
+
+
+def subset_entropies(dist: Distribution) -> np.ndarray:
+    """Joint entropy (nats) of every subset of the variables, indexed by bit mask.
+
+    Entry ``mask`` holds ``H[{names[i] : bit i of mask set}]``; entry 0 is 0. Each
+    marginal is summed from a marginal with one more variable, so all ``2**n`` cost about
+    as much as a few passes over the pmf.
+
+    Examples
+    --------
+    >>> from infoplane.info import Distribution
+    >>> h = subset_entropies(Distribution(np.full((2, 2), 0.25), "XY"))
+    >>> (h / np.log(2)).round(6).tolist()
+    [0.0, 1.0, 1.0, 2.0]
+    """
+    dist = as_distribution(dist)
+    n = dist.ndim
+    full = (1 << n) - 1
+    marginals = {full: dist.pmf}
+    out = np.zeros(1 << n)
+    out[full] = _xlogx_sum(dist.pmf)
+    for mask in sorted(range(1, full), key=lambda m: -bin(m).count("1")):
+        # parent: add the lowest missing variable; sum that axis away
+        missing = next(i for i in range(n) if not mask >> i & 1)
+        parent = marginals[mask | 1 << missing]
+        axis = bin((mask | 1 << missing) & ((1 << missing) - 1)).count("1")
+        marginals[mask] = parent.sum(axis=axis)
+        out[mask] = _xlogx_sum(marginals[mask])
+    return out
+
+
+def _mask(dist: Distribution, names) -> int:
+    return sum(1 << dist.names.index(n) for n in names)
+
+
+def _co_information_nats(h: np.ndarray, group_masks: list[int], given_mask: int) -> float:
+    # I[G1;...;Gk | C] = -sum_{T subset of groups} (-1)^{|T|} H[union(T), C]  (T may be empty)
+    total = 0.0
+    k = len(group_masks)
+    for sel in range(1 << k):
+        m = given_mask
+        for j in range(k):
+            if sel >> j & 1:
+                m |= group_masks[j]
+        total -= (-1) ** bin(sel).count("1") * float(h[m])
+    return total
+
+
+def information(dist: Distribution, groups, given=None, base: float = math.e) -> float:
+    """The I-measure ``I[G1; ...; Gk | given]`` of k groups of variables (units of ``base``).
+
+    One group gives the (conditional) entropy ``H[G1 | given]``, two give the
+    (conditional) mutual information, three or more the co-information (Yeung's sign).
+
+    Parameters
+    ----------
+    dist : Distribution
+    groups : sequence
+        Each entry a variable name or a sequence of names (a joint variable).
+    given : str or sequence of str, optional
+        Variables to condition on.
+    base : float
+        Logarithm base of the result (``math.e``: nats, 2: bits).
+
+    Examples
+    --------
+    >>> from infoplane.info import Distribution
+    >>> d = Distribution([[0.5, 0.0], [0.0, 0.5]], "XY")
+    >>> round(information(d, ["X", "Y"], base=2), 6)
+    1.0
+    """
+    dist = as_distribution(dist)
+    base = check_base(base)
+    if isinstance(groups, str) or len(groups) == 0:
+        raise ValueError("groups: expected a non-empty sequence of variable names or name lists")
+    masks = [_mask(dist, _names(dist, g, "groups")) for g in groups]
+    given_mask = _mask(dist, _names(dist, given, "given"))
+    h = subset_entropies(dist)
+    return _co_information_nats(h, masks, given_mask) / math.log(base) + 0.0
+
+
+def entropy(dist: Distribution, variables=None, given=None, base: float = math.e) -> float:
+    """Joint or conditional entropy ``H[variables | given]``.
+
+    Parameters
+    ----------
+    dist : Distribution
+    variables : str or sequence of str, optional
+        The variables (default: all not in ``given``).
+    given : str or sequence of str, optional
+        Conditioning variables.
+    base : float
+        Logarithm base of the result (``math.e``: nats, 2: bits).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from infoplane.info import Distribution
+    >>> d = Distribution(np.full((2, 4), 1 / 8), "XY")
+    >>> values = entropy(d, "Y", base=2), entropy(d, base=2), entropy(d, "X", given="Y", base=2)
+    >>> [round(v, 6) for v in values]
+    [2.0, 3.0, 1.0]
+    """
+    dist = as_distribution(dist)
+    given_names = _names(dist, given, "given")
+    if variables is None:
+        variables = [n for n in dist.names if n not in given_names]
+        if not variables:
+            raise ValueError("variables: no variables left after removing those in given")
+    return information(dist, [variables], given=given_names, base=base)
+
+
+def conditional_entropy(dist: Distribution, variables, given, base: float = math.e) -> float:
+    """``H[variables | given] = H[variables, given] - H[given]`` (units of ``base``).
+
+    Examples
+    --------
+    >>> from infoplane.info import Distribution
+    >>> d = Distribution([[0.25, 0.25], [0.5, 0.0]], "XY")
+    >>> round(conditional_entropy(d, "Y", "X", base=2), 6)
+    0.5
+    """
+    return entropy(dist, variables, given=given, base=base)
+
+
+def mutual_information(dist: Distribution, x, y, given=None, base: float = math.e) -> float:
+    """Mutual information ``I[x; y]``, or ``I[x; y | given]`` when ``given`` is set.
+
+    Examples
+    --------
+    >>> from infoplane.info import Distribution
+    >>> d = Distribution([[0.5, 0.0], [0.0, 0.5]], "XY")
+    >>> round(mutual_information(d, "X", "Y", base=2), 6)
+    1.0
+    """
+    return information(dist, [x, y], given=given, base=base)
+
+
+def conditional_mutual_information(dist: Distribution, x, y, given, base: float = math.e) -> float:
+    """``I[x; y | given] = H[x|given] + H[y|given] - H[x,y|given]`` (units of ``base``).
+
+    Examples
+    --------
+    >>> from infoplane.info import Distribution
+    >>> xor = Distribution.from_samples([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
+    >>> round(conditional_mutual_information(xor, "X", "Y", "Z", base=2), 6)
+    1.0
+    """
+    if given is None:
+        raise ValueError("given: conditional mutual information needs conditioning variables")
+    return information(dist, [x, y], given=given, base=base)
+
+
+def co_information(dist: Distribution, variables=None, given=None, base: float = math.e) -> float:
+    """Co-information ``I[X1; ...; Xn | given]``: Yeung's measure of the centre atom.
+
+    Sign convention: ``I[X;Y;Z] = I[X;Y] - I[X;Y|Z]``; XOR gives -1 bit, the giant bit
+    +1 bit. For n = 2 it is the mutual information, for n = 1 the entropy.
+
+    Parameters
+    ----------
+    dist : Distribution
+    variables : sequence, optional
+        Variable names or groups of names (default: every variable not in ``given``).
+    given : str or sequence of str, optional
+    base : float
+
+    Examples
+    --------
+    >>> from infoplane.info import Distribution
+    >>> xor = Distribution.from_samples([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
+    >>> round(co_information(xor, base=2), 6)
+    -1.0
+    """
+    dist = as_distribution(dist)
+    given_names = _names(dist, given, "given")
+    if variables is None:
+        variables = [n for n in dist.names if n not in given_names]
+    elif isinstance(variables, str):
+        variables = list(_names(dist, variables, "variables"))
+    return information(dist, list(variables), given=given_names, base=base)
+
+
+def interaction_information(dist: Distribution, variables=None, given=None, base: float = math.e) -> float:
+    """Interaction information with McGill's sign: ``(-1)**n`` times the co-information.
+
+    For three variables ``I[X;Y|Z] - I[X;Y]`` (XOR: +1 bit, giant bit: -1 bit); for two
+    the mutual information. Matches ``dit.multivariate.interaction_information``.
+
+    Examples
+    --------
+    >>> from infoplane.info import Distribution
+    >>> xor = Distribution.from_samples([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
+    >>> round(interaction_information(xor, base=2), 6)
+    1.0
+    """
+    dist = as_distribution(dist)
+    given_names = _names(dist, given, "given")
+    if variables is None:
+        variables = [n for n in dist.names if n not in given_names]
+    elif isinstance(variables, str):
+        variables = list(_names(dist, variables, "variables"))
+    return (-1) ** len(variables) * co_information(dist, variables, given_names, base) + 0.0
+
+
+def _groups_and_given(dist, variables, given):
+    given_names = _names(dist, given, "given")
+    if variables is None:
+        variables = [n for n in dist.names if n not in given_names]
+    elif isinstance(variables, str):
+        variables = list(_names(dist, variables, "variables"))
+    masks = [_mask(dist, _names(dist, g, "variables")) for g in variables]
+    if not masks:
+        raise ValueError("variables: need at least one variable")
+    return masks, _mask(dist, given_names)
+
+
+def total_correlation(dist: Distribution, variables=None, given=None, base: float = math.e) -> float:
+    """Total correlation ``sum_i H[X_i | given] - H[X_1, ..., X_n | given]`` (Watanabe).
+
+    Non-negative; zero iff the variables are (conditionally) independent.
+
+    Examples
+    --------
+    >>> from infoplane.info import Distribution
+    >>> giant = Distribution.from_samples([[0, 1], [0, 1], [0, 1]], "XYZ")
+    >>> round(total_correlation(giant, base=2), 6)
+    2.0
+    """
+    dist = as_distribution(dist)
+    base = check_base(base)
+    masks, g = _groups_and_given(dist, variables, given)
+    h = subset_entropies(dist)
+    union = g
+    for m in masks:
+        union |= m
+    value = sum(h[m | g] - h[g] for m in masks) - (h[union] - h[g])
+    return float(value) / math.log(base) + 0.0
+
+
+def dual_total_correlation(dist: Distribution, variables=None, given=None, base: float = math.e) -> float:
+    """Dual total correlation (binding information) ``H[X_1..X_n] - sum_i H[X_i | X_rest]``.
+
+    Conditioned on ``given`` throughout when it is set. Non-negative.
+
+    Examples
+    --------
+    >>> from infoplane.info import Distribution
+    >>> xor = Distribution.from_samples([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
+    >>> round(dual_total_correlation(xor, base=2), 6)
+    2.0
+    """
+    dist = as_distribution(dist)
+    base = check_base(base)
+    masks, g = _groups_and_given(dist, variables, given)
+    h = subset_entropies(dist)
+    union = g
+    for m in masks:
+        union |= m
+    value = h[union] - h[g]
+    for i in range(len(masks)):
+        rest = g
+        for j, other in enumerate(masks):
+            if j != i:
+                rest |= other
+        value -= h[union] - h[rest]
+    return float(value) / math.log(base) + 0.0
+
+
+def _pmf_pair(p, q):
+    if isinstance(p, Distribution) and isinstance(q, Distribution):
+        if p.names != q.names or p.shape != q.shape:
+            raise ValueError(f"q: names/shape {q.names}{q.shape} differ from p's {p.names}{p.shape}")
+        return p.pmf, q.pmf
+    pa = Distribution(p.pmf if isinstance(p, Distribution) else np.asarray(p, dtype=float),
+                      [f"V{i}" for i in range(np.ndim(p.pmf if isinstance(p, Distribution) else p))]).pmf
+    try:
+        qa = Distribution(q.pmf if isinstance(q, Distribution) else np.asarray(q, dtype=float),
+                          [f"V{i}" for i in range(np.ndim(q.pmf if isinstance(q, Distribution) else q))]).pmf
+    except ValueError as err:
+        raise ValueError(f"q: {err}") from None
+    if pa.shape != qa.shape:
+        raise ValueError(f"q: shape {qa.shape} differs from p's shape {pa.shape}")
+    return pa, qa
+
+
+def cross_entropy(p, q, base: float = math.e) -> float:
+    """Cross-entropy ``H(p || q) = -sum_x p(x) log q(x)``; ``inf`` where q misses p's support.
+
+    ``p`` and ``q`` are pmf arrays of equal shape or Distributions over the same names.
+
+    Examples
+    --------
+    >>> cross_entropy([0.5, 0.5], [0.25, 0.75], base=2) > 1.0
+    True
+    """
+    base = check_base(base)
+    pa, qa = _pmf_pair(p, q)
+    s = pa > 0
+    if (qa[s] <= 0).any():
+        return math.inf
+    return float(-(pa[s] * np.log(qa[s])).sum()) / math.log(base) + 0.0
+
+
+def kl_divergence(p, q, base: float = math.e) -> float:
+    """Kullback-Leibler divergence ``D(p || q) = sum_x p(x) log(p(x) / q(x)) >= 0``.
+
+    ``inf`` when q(x) = 0 somewhere p(x) > 0.
+
+    Examples
+    --------
+    >>> round(kl_divergence([0.5, 0.5], [0.25, 0.75], base=2), 4)
+    0.2075
+    """
+    base = check_base(base)
+    pa, qa = _pmf_pair(p, q)
+    s = pa > 0
+    if (qa[s] <= 0).any():
+        return math.inf
+    return max(float((pa[s] * (np.log(pa[s]) - np.log(qa[s]))).sum()), 0.0) / math.log(base)
+
+
+# ---------------------------------------------------------------------- torch, differentiable
+def _check_pmf_tensor(p, name: str, min_dim: int) -> torch.Tensor:
+    if not isinstance(p, torch.Tensor):
+        raise ValueError(f"{name}: expected a torch.Tensor, got {type(p).__name__}")
+    if not p.is_floating_point():
+        raise ValueError(f"{name}: expected a floating-point tensor, got {p.dtype}")
+    if p.dim() < min_dim:
+        raise ValueError(f"{name}: expected at least {min_dim} dimensions, got shape {tuple(p.shape)}")
+    with torch.no_grad():
+        if not bool(torch.isfinite(p).all()):
+            raise ValueError(f"{name}: contains NaN or infinite values")
+        if bool((p < 0).any()):
+            raise ValueError(f"{name}: probabilities must be non-negative")
+    return p
+
+
+def _neg_xlogx(p: torch.Tensor) -> torch.Tensor:
+    # -p log p with 0 log 0 = 0 and a finite (zero) gradient at p = 0
+    safe = torch.where(p > 0, p, torch.ones_like(p))
+    return -p * torch.log(safe)
+
+
+def entropy_torch(p: torch.Tensor, dim: int = -1, base: float = math.e) -> torch.Tensor:
+    """Differentiable entropy ``-sum p log p`` of pmfs along ``dim`` (batched over the rest).
+
+    Parameters
+    ----------
+    p : Tensor
+        Probabilities; each slice along ``dim`` should sum to 1 (not renormalised, so
+        gradients are those of the formula).
+    dim : int
+        The outcome axis.
+    base : float
+
+    Returns
+    -------
+    Tensor
+        Entropies in units of ``base``, shape of ``p`` without ``dim``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> entropy_torch(torch.tensor([[0.5, 0.5], [1.0, 0.0]]), base=2)
+    tensor([1., 0.])
+    """
+    base = check_base(base)
+    p = _check_pmf_tensor(p, "p", 1)
+    return _neg_xlogx(p).sum(dim=dim) / math.log(base)
+
+
+def conditional_entropy_torch(pxy: torch.Tensor, base: float = math.e) -> torch.Tensor:
+    """Differentiable ``H[Y | X]`` of a joint pmf tensor with X on axis -2, Y on axis -1.
+
+    Leading axes are a batch. ``H[Y|X] = H[X,Y] - H[X]``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> round(float(conditional_entropy_torch(torch.tensor([[0.25, 0.25], [0.5, 0.0]]), base=2)), 6)
+    0.5
+    """
+    base = check_base(base)
+    pxy = _check_pmf_tensor(pxy, "pxy", 2)
+    h_xy = _neg_xlogx(pxy).sum(dim=(-2, -1))
+    h_x = _neg_xlogx(pxy.sum(dim=-1)).sum(dim=-1)
+    return (h_xy - h_x) / math.log(base)
+
+
+def mutual_information_torch(pxy: torch.Tensor, base: float = math.e) -> torch.Tensor:
+    """Differentiable ``I[X; Y]`` of a joint pmf tensor with X on axis -2, Y on axis -1.
+
+    Leading axes are a batch. ``I = H[X] + H[Y] - H[X,Y]``. For a categorical latent
+    with encoder ``q(z|x)`` (rows) and data weights ``p(x)``, pass
+    ``p[:, None] * q`` to get ``I[X; Z]``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> round(float(mutual_information_torch(torch.tensor([[0.5, 0.0], [0.0, 0.5]]), base=2)), 6)
+    1.0
+    """
+    base = check_base(base)
+    pxy = _check_pmf_tensor(pxy, "pxy", 2)
+    h_x = _neg_xlogx(pxy.sum(dim=-1)).sum(dim=-1)
+    h_y = _neg_xlogx(pxy.sum(dim=-2)).sum(dim=-1)
+    h_xy = _neg_xlogx(pxy).sum(dim=(-2, -1))
+    return (h_x + h_y - h_xy) / math.log(base)
