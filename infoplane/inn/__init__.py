@@ -29,11 +29,16 @@ from infoplane.inn.blocks import (
     conv_subnet,
     mlp_subnet,
 )
+from infoplane.inn.cinn import CINN, conditional_nll_loss
 from infoplane.inn.flow import SequenceINN, standard_normal_log_prob
 
 __all__ = [
     "ActNorm", "AffineCoupling", "ConditionalAffineCoupling", "Flatten", "HaarDownsampling",
     "HaarUpsampling", "InvertibleBlock", "Permutation", "RandomOrthogonal", "Reshape", "Split",
-    "conv_subnet", "mlp_subnet", "SequenceINN", "standard_normal_log_prob",
+    "conv_subnet", "mlp_subnet", "SequenceINN", "standard_normal_log_prob", "CINN", "conditional_nll_loss",
 ]
 # exports of further modules are added below this line
+from infoplane.inn.baselines import ABCResult, ConditionalVAE, abc_rejection  # noqa: E402
+from infoplane.inn.inverse import InverseINN, InverseLossWeights  # noqa: E402
+
+__all__ += ["ABCResult", "ConditionalVAE", "abc_rejection", "InverseINN", "InverseLossWeights"]
