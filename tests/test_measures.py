@@ -1,0 +1,251 @@
+"""Exact measures: closed forms, identities on random distributions, dit agreement, torch."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infoplane.info import (
+    Distribution,
+    co_information,
+    conditional_entropy,
+    conditional_entropy_torch,
+    conditional_mutual_information,
+    cross_entropy,
+    dual_total_correlation,
+    entropy,
+    entropy_torch,
+    interaction_information,
+    kl_divergence,
+    mutual_information,
+    mutual_information_torch,
+    total_correlation,
+)
+from infoplane.info.measures import subset_entropies
+
+LN2 = math.log(2)
+XOR = Distribution.from_samples([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
+GIANT = Distribution.from_samples([[0, 1], [0, 1], [0, 1]], "XYZ")
+
+
+@st.composite
+def distributions(draw, min_vars=2, max_vars=4, max_size=3):
+    """A random joint pmf; about half have exact zeros (sparse Dirichlet)."""
+    n = draw(st.integers(min_vars, max_vars))
+    shape = tuple(draw(st.lists(st.integers(1, max_size), min_size=n, max_size=n)))
+    seed = draw(st.integers(0, 2**32 - 1))
+    concentration = draw(st.sampled_from([0.1, 0.5, 1.0, 5.0]))
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.full(int(np.prod(shape)), concentration)).reshape(shape)
+    if draw(st.booleans()):
+        p = np.where(rng.random(shape) < 0.3, 0.0, p)
+        if p.sum() == 0:
+            p.flat[0] = 1.0
+        p = p / p.sum()
+    return Distribution(p, "XYZW"[:n])
+
+
+# ---------------------------------------------------------------- closed forms
+def test_xor_and_giant_bit_closed_forms():
+    assert co_information(XOR, base=2) == pytest.approx(-1.0, abs=1e-12)
+    assert interaction_information(XOR, base=2) == pytest.approx(1.0, abs=1e-12)
+    assert co_information(GIANT, base=2) == pytest.approx(1.0, abs=1e-12)
+    assert interaction_information(GIANT, base=2) == pytest.approx(-1.0, abs=1e-12)
+    # XOR: pairwise independent, each pair determines the third
+    assert mutual_information(XOR, "X", "Y", base=2) == pytest.approx(0.0, abs=1e-12)
+    assert conditional_mutual_information(XOR, "X", "Y", "Z", base=2) == pytest.approx(1.0)
+    assert total_correlation(XOR, base=2) == pytest.approx(1.0)
+    assert dual_total_correlation(XOR, base=2) == pytest.approx(2.0)
+    assert total_correlation(GIANT, base=2) == pytest.approx(2.0)
+    assert dual_total_correlation(GIANT, base=2) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 7])
+def test_uniform_entropy_is_log_k(k):
+    d = Distribution(np.full(k, 1 / k), "X")
+    assert entropy(d) == pytest.approx(math.log(k), abs=1e-12)
+    assert entropy(d, base=2) == pytest.approx(math.log2(k), abs=1e-12)
+
+
+@given(distributions(min_vars=2, max_vars=2))
+def test_independent_variables_have_zero_information(d):
+    product = Distribution(np.outer(d.marginal("X").pmf, d.marginal("Y").pmf), "XY")
+    assert mutual_information(product, "X", "Y") == pytest.approx(0.0, abs=1e-12)
+    assert total_correlation(product) == pytest.approx(0.0, abs=1e-12)
+    assert entropy(product) == pytest.approx(entropy(product, "X") + entropy(product, "Y"))
+
+
+@given(st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_bijection_information_equals_entropy(k, seed):
+    rng = np.random.default_rng(seed)
+    px = rng.dirichlet(np.ones(k))
+    d = Distribution(np.diag(px)[:, rng.permutation(k)], "XY")
+    h = entropy(d, "X")
+    assert mutual_information(d, "X", "Y") == pytest.approx(h, abs=1e-12)
+    assert entropy(d, "Y") == pytest.approx(h, abs=1e-12)
+    assert conditional_entropy(d, "Y", "X") == pytest.approx(0.0, abs=1e-12)
+
+
+def test_kl_and_cross_entropy_closed_forms():
+    p, q = 0.3, 0.6
+    exact = p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q))
+    assert kl_divergence([p, 1 - p], [q, 1 - q]) == pytest.approx(exact)
+    assert kl_divergence([p, 1 - p], [q, 1 - q], base=2) == pytest.approx(exact / LN2)
+    exact_ce = -p * math.log(q) - (1 - p) * math.log(1 - q)
+    assert cross_entropy([p, 1 - p], [q, 1 - q]) == pytest.approx(exact_ce)
+    assert kl_divergence([0.5, 0.5], [1.0, 0.0]) == math.inf
+    assert kl_divergence([1.0, 0.0], [0.5, 0.5], base=2) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="q"):
+        kl_divergence([0.5, 0.5], [0.5, 0.25, 0.25])
+
+
+@given(distributions(min_vars=1, max_vars=2), st.integers(0, 2**32 - 1))
+def test_cross_entropy_is_entropy_plus_kl(d, seed):
+    q = np.random.default_rng(seed).dirichlet(np.ones(d.pmf.size)).reshape(d.shape)
+    qd = Distribution(q, d.names)
+    assert cross_entropy(d, qd) == pytest.approx(entropy(d) + kl_divergence(d, qd), abs=1e-10)
+    assert kl_divergence(d, qd) >= 0.0
+    assert kl_divergence(d, d) == pytest.approx(0.0, abs=1e-12)
+
+
+# ---------------------------------------------------------------- identities
+@given(distributions(min_vars=3, max_vars=3))
+def test_chain_rules(d):
+    h = entropy(d)
+    assert h == pytest.approx(entropy(d, "X") + entropy(d, "Y", given="X") + entropy(d, "Z", given="XY"),
+                              abs=1e-10)
+    assert mutual_information(d, "X", ["Y", "Z"]) == pytest.approx(
+        mutual_information(d, "X", "Y") + mutual_information(d, "X", "Z", given="Y"), abs=1e-10)
+    assert co_information(d) == pytest.approx(
+        mutual_information(d, "X", "Y") - mutual_information(d, "X", "Y", given="Z"), abs=1e-10)
+
+
+@given(distributions(min_vars=2, max_vars=4))
+def test_one_and_two_variable_quantities_are_non_negative(d):
+    names = d.names
+    for a in names:
+        rest = [n for n in names if n != a]
+        assert entropy(d, a) >= -1e-12
+        assert entropy(d, a, given=rest) >= -1e-12
+        for b in rest:
+            others = [n for n in rest if n != b]
+            assert mutual_information(d, a, b) >= -1e-12
+            if others:
+                assert mutual_information(d, a, b, given=others) >= -1e-12
+                assert mutual_information(d, a, b, given=others[:1]) >= -1e-12
+    assert total_correlation(d) >= -1e-12
+    assert dual_total_correlation(d) >= -1e-12
+
+
+@given(distributions(min_vars=1, max_vars=1, max_size=5), st.integers(2, 4), st.integers(2, 4),
+       st.integers(0, 2**32 - 1))
+def test_data_processing_on_markov_chains(px, ny, nz, seed):
+    rng = np.random.default_rng(seed)
+    d = px.add_channel(rng.dirichlet(np.full(ny, 0.5), size=px.shape[0]), "X", "Y")
+    d = d.add_channel(rng.dirichlet(np.full(nz, 0.5), size=ny), "Y", "Z")
+    assert mutual_information(d, "X", "Z", given="Y") == pytest.approx(0.0, abs=1e-10)
+    assert mutual_information(d, "X", "Z") <= mutual_information(d, "X", "Y") + 1e-12
+    assert mutual_information(d, "X", "Z") <= mutual_information(d, "Y", "Z") + 1e-12
+
+
+@given(distributions(min_vars=2, max_vars=4))
+def test_bits_are_nats_over_ln2(d):
+    assert entropy(d, base=2) == pytest.approx(entropy(d) / LN2, abs=1e-12)
+    assert co_information(d, base=2) == pytest.approx(co_information(d) / LN2, abs=1e-12)
+
+
+def test_subset_entropies_match_direct_marginals():
+    d = Distribution(np.random.default_rng(0).dirichlet(np.ones(60)).reshape(2, 3, 2, 5), "ABCD")
+    h = subset_entropies(d)
+    for mask in range(1, 16):
+        names = [d.names[i] for i in range(4) if mask >> i & 1]
+        p = d.marginal(names).pmf.ravel()
+        p = p[p > 0]
+        assert h[mask] == pytest.approx(-(p * np.log(p)).sum(), abs=1e-12)
+
+
+# ---------------------------------------------------------------- dit
+@pytest.mark.parametrize("n", [3, 4])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_agrees_with_dit(n, seed):
+    dit = pytest.importorskip("dit")
+    from dit.multivariate import coinformation
+    from dit.multivariate import dual_total_correlation as dit_dtc
+    from dit.multivariate import entropy as dit_h
+    from dit.multivariate import interaction_information as dit_ii
+    from dit.multivariate import total_correlation as dit_tc
+
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(2, 4, size=n))
+    p = rng.dirichlet(np.full(int(np.prod(shape)), 0.7)).reshape(shape)
+    ours = Distribution(p, "XYZW"[:n])
+    theirs = dit.Distribution.from_ndarray(p)
+    theirs.set_base(2)
+    names = ours.names
+    assert entropy(ours, base=2) == pytest.approx(dit_h(theirs), abs=1e-9)
+    assert entropy(ours, "X", given="YZ", base=2) == pytest.approx(dit_h(theirs, [0], [1, 2]), abs=1e-9)
+    assert mutual_information(ours, "X", "Y", base=2) == pytest.approx(
+        coinformation(theirs, [[0], [1]]), abs=1e-9)
+    assert mutual_information(ours, ["X", "Y"], "Z", given=names[3:], base=2) == pytest.approx(
+        coinformation(theirs, [[0, 1], [2]], list(range(3, n))), abs=1e-9)
+    assert co_information(ours, base=2) == pytest.approx(coinformation(theirs), abs=1e-9)
+    assert co_information(ours, "XYZ", base=2) == pytest.approx(
+        coinformation(theirs, [[0], [1], [2]]), abs=1e-9)
+    assert interaction_information(ours, base=2) == pytest.approx(dit_ii(theirs), abs=1e-9)
+    assert total_correlation(ours, base=2) == pytest.approx(dit_tc(theirs), abs=1e-9)
+    assert dual_total_correlation(ours, base=2) == pytest.approx(dit_dtc(theirs), abs=1e-9)
+    assert total_correlation(ours, "XY", given="Z", base=2) == pytest.approx(
+        dit_tc(theirs, [[0], [1]], [2]), abs=1e-9)
+
+
+# ---------------------------------------------------------------- torch
+@given(distributions(min_vars=2, max_vars=2, max_size=4))
+def test_torch_versions_match_numpy(d):
+    t = torch.tensor(d.pmf, dtype=torch.float64)
+    assert float(entropy_torch(t.flatten())) == pytest.approx(entropy(d), abs=1e-10)
+    assert float(conditional_entropy_torch(t, base=2)) == pytest.approx(entropy(d, "Y", given="X", base=2),
+                                                                        abs=1e-10)
+    assert float(mutual_information_torch(t)) == pytest.approx(mutual_information(d, "X", "Y"), abs=1e-10)
+
+
+def test_torch_batched_and_differentiable():
+    logits = torch.randn(3, 4, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+
+    def mi_of_logits(z):
+        return mutual_information_torch(torch.softmax(z.flatten(-2), -1).view_as(z)).sum()
+
+    assert torch.autograd.gradcheck(mi_of_logits, (logits.clone().requires_grad_(),))
+    assert torch.autograd.gradcheck(lambda z: entropy_torch(torch.softmax(z, -1)).sum(),
+                                    (logits.clone().requires_grad_(),))
+    assert torch.autograd.gradcheck(
+        lambda z: conditional_entropy_torch(torch.softmax(z.flatten(-2), -1).view_as(z)).sum(),
+        (logits.clone().requires_grad_(),))
+    batch = torch.softmax(logits.flatten(-2), -1).view_as(logits)
+    singles = torch.stack([mutual_information_torch(b) for b in batch])
+    assert torch.allclose(mutual_information_torch(batch), singles)
+
+
+def test_torch_zero_probabilities_have_finite_gradient():
+    p = torch.tensor([[0.5, 0.0], [0.0, 0.5]], dtype=torch.float64, requires_grad=True)
+    mutual_information_torch(p, base=2).backward()
+    assert torch.isfinite(p.grad).all()
+    with pytest.raises(ValueError, match="pxy"):
+        mutual_information_torch(torch.tensor([0.5, 0.5]))
+    with pytest.raises(ValueError, match="non-negative"):
+        entropy_torch(torch.tensor([1.5, -0.5]))
+
+
+def test_bad_arguments_raise_value_errors():
+    with pytest.raises(ValueError, match="base"):
+        entropy(XOR, base=1)
+    with pytest.raises(ValueError, match="unknown variables"):
+        mutual_information(XOR, "X", "Q")
+    with pytest.raises(ValueError, match="dist"):
+        entropy(np.ones(2) / 2)
+    with pytest.raises(ValueError, match="given"):
+        conditional_mutual_information(XOR, "X", "Y", None)
