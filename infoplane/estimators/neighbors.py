@@ -1,0 +1,355 @@
+"""k-nearest-neighbour search for the estimators: one set of functions, two backends.
+
+Backends
+--------
+``"cpu"``
+    NumPy/SciPy on the CPU: ``scipy.spatial.cKDTree`` (max-norm, all cores) where the
+    dimension is low, an exact sort-and-search in 1-D, and chunked brute force (torch on
+    the CPU) where trees stop pruning (high dimension).
+``"torch"``
+    Chunked brute force with ``torch.cdist`` on the inputs' device (a GPU does large n).
+    Memory stays below ``max_bytes`` per chunk whatever n is.
+
+``backend="auto"`` picks ``"torch"`` when an input is a tensor on an accelerator and
+``"cpu"`` otherwise. Both work in float64. Max-norm distances ``max_d |a_d - b_d|`` are
+exact in floating point (a subtraction is correctly rounded and the maximum is exact),
+so both backends compute bit-identical distances and therefore identical neighbour
+counts; only the choice among neighbours *tied* at exactly the k-th distance may differ.
+
+Counting convention: every count excludes the point itself. ``strict=True`` counts
+neighbours with distance ``< radius`` (KSG algorithm 1), ``strict=False`` those with
+distance ``<= radius`` (KSG algorithm 2, Ross 2014).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from scipy.spatial import cKDTree
+
+from infoplane._validation import check_int
+
+__all__ = ["resolve_backend", "kth_neighbor_distance", "count_within", "ksg_counts"]
+
+BACKENDS = ("auto", "cpu", "torch")
+METRICS = ("max", "euclidean")
+# Dimension up to which the CPU backend uses a k-d tree; above it, chunked brute force
+# wins (measured in benchmarks/estimators.py: in 10-D a tree visits nearly every leaf).
+TREE_MAX_DIM_KNN = 8
+TREE_MAX_DIM_COUNT = 3
+DEFAULT_MAX_BYTES = 1 << 28  # 256 MiB of distance buffers per chunk
+
+
+def resolve_backend(backend: str, *arrays) -> str:
+    """Choose ``"cpu"`` or ``"torch"``: ``"torch"`` when an input tensor is off the CPU.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> resolve_backend("auto", np.zeros((3, 1)))
+    'cpu'
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
+    if backend != "auto":
+        return backend
+    on_device = any(isinstance(a, torch.Tensor) and a.device.type != "cpu" for a in arrays)
+    return "torch" if on_device else "cpu"
+
+
+def _as_numpy(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    return x[:, None] if x.ndim == 1 else x
+
+
+def _as_tensor(x, device) -> torch.Tensor:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().to(device=device, dtype=torch.float64)
+    else:
+        x = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float64), device=device)
+    return x[:, None] if x.ndim == 1 else x
+
+
+def _device_of(arrays, device) -> torch.device:
+    if device is not None:
+        return torch.device(device)
+    for a in arrays:
+        if isinstance(a, torch.Tensor):
+            return a.device
+    return torch.device("cpu")
+
+
+def _chunk_rows(n: int, buffers: int, max_bytes: int) -> int:
+    return int(max(1, min(n, max_bytes // max(1, 8 * n * buffers))))
+
+
+def _check_metric(metric: str) -> float:
+    if metric not in METRICS:
+        raise ValueError(f"metric: expected one of {METRICS}, got {metric!r}")
+    return float("inf") if metric == "max" else 2.0
+
+
+# ----------------------------------------------------------------------------- kNN
+
+
+def kth_neighbor_distance(points, k: int, *, metric: str = "max", backend: str = "auto",
+                          device=None, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+    """Distance from each point to its k-th nearest other point.
+
+    Parameters
+    ----------
+    points : array or tensor of shape (n, d)
+    k : int
+        Neighbour order (1 = nearest other point), ``k < n``.
+    metric : {"max", "euclidean"}
+    backend : {"auto", "cpu", "torch"}
+    device : torch device, optional
+        Device of the torch backend (default: the input's device).
+    max_bytes : int
+        Upper bound on the distance buffers of one brute-force chunk.
+
+    Returns
+    -------
+    ndarray of shape (n,), float64 (same units as ``points``)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kth_neighbor_distance(np.array([[0.0], [1.0], [3.0]]), 1).tolist()
+    [1.0, 1.0, 2.0]
+    """
+    p = _check_metric(metric)
+    backend = resolve_backend(backend, points)
+    n = points.shape[0]
+    k = check_int(k, "k", minimum=1)
+    if k >= n:
+        raise ValueError(f"k: must be smaller than the number of samples ({n}), got {k}")
+    if backend == "cpu" and points.shape[1] <= TREE_MAX_DIM_KNN:
+        x = _as_numpy(points)
+        dist, _ = cKDTree(x).query(x, k=k + 1, p=p, workers=-1)
+        # the (k+1)-th smallest distance including the point itself (distance 0) is the
+        # k-th smallest among the others, duplicates or not
+        return dist[:, k]
+    dev = torch.device("cpu") if backend == "cpu" else _device_of([points], device)
+    x = _as_tensor(points, dev)
+    rows = _chunk_rows(n, 2, max_bytes)
+    out = torch.empty(n, dtype=torch.float64, device=dev)
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        # no matrix-product shortcut for Euclidean: it cancels badly for close points
+        dist = torch.cdist(x[start:stop], x, p=p, compute_mode="donot_use_mm_for_euclid_dist")
+        _blank_self(dist, start)
+        out[start:stop] = dist.topk(k, dim=1, largest=False).values[:, -1]
+    return out.cpu().numpy()
+
+
+def _blank_self(dist: torch.Tensor, start: int) -> None:
+    rows = torch.arange(dist.shape[0], device=dist.device)
+    dist[rows, rows + start] = float("inf")
+
+
+# ------------------------------------------------------------------------ counting
+
+
+def count_within(points, radius, *, strict: bool, backend: str = "auto", device=None,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+    """Number of other points within a per-point max-norm radius.
+
+    Parameters
+    ----------
+    points : array or tensor of shape (n, d)
+    radius : array of shape (n,)
+        One radius per point (>= 0).
+    strict : bool
+        ``True`` counts distances ``< radius[i]``, ``False`` distances ``<= radius[i]``.
+    backend, device, max_bytes
+        As in :func:`kth_neighbor_distance`.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64 (the point itself is not counted)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pts = np.array([[0.0], [1.0], [3.0]])
+    >>> count_within(pts, np.array([1.0, 1.0, 1.0]), strict=False).tolist()
+    [1, 1, 0]
+    >>> count_within(pts, np.array([1.0, 1.0, 1.0]), strict=True).tolist()
+    [0, 0, 0]
+    """
+    backend = resolve_backend(backend, points)
+    radius = np.asarray(_as_numpy(radius)[:, 0] if not np.isscalar(radius) else
+                        np.full(points.shape[0], radius), dtype=np.float64)
+    if backend == "cpu" and points.shape[1] == 1:
+        return _count_sorted_1d(_as_numpy(points)[:, 0], radius, strict)
+    if backend == "cpu" and points.shape[1] <= TREE_MAX_DIM_COUNT:
+        x = _as_numpy(points)
+        # scipy compares max-norm distances with ``<=`` exactly; the next float below
+        # the radius turns that into the strict ``<`` of KSG-1
+        r = np.nextafter(radius, -np.inf) if strict else radius
+        counts = cKDTree(x).query_ball_point(x, np.maximum(r, 0.0), p=np.inf,
+                                             return_length=True, workers=-1) - 1
+        if strict:
+            counts[radius <= 0] = 0
+        return counts.astype(np.int64)
+    dev = torch.device("cpu") if backend == "cpu" else _device_of([points], device)
+    x = _as_tensor(points, dev)
+    r = torch.as_tensor(radius, device=dev)
+    n = x.shape[0]
+    rows = _chunk_rows(n, 2, max_bytes)
+    out = torch.empty(n, dtype=torch.int64, device=dev)
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        out[start:stop] = _count_rows(torch.cdist(x[start:stop], x, p=float("inf")),
+                                      r[start:stop], strict)
+    return out.cpu().numpy()
+
+
+def _count_rows(dist: torch.Tensor, radius: torch.Tensor, strict: bool) -> torch.Tensor:
+    """Counts per row excluding self (self has distance 0 on the diagonal)."""
+    if strict:
+        return (dist < radius[:, None]).sum(1) - (radius > 0).long()
+    return (dist <= radius[:, None]).sum(1) - 1
+
+
+def _count_sorted_1d(v: np.ndarray, radius: np.ndarray, strict: bool) -> np.ndarray:
+    """Exact 1-D counts by sorting: the same predicate ``|v_j - v_i| < r`` as brute force.
+
+    ``fl(v_j - v_i)`` is monotone in ``v_j``, so the neighbours form a contiguous run of
+    the sorted values. ``searchsorted`` on ``v_i +- r`` finds the run's ends up to
+    rounding; the loops below move each end across whole groups of equal values until
+    the exact predicate holds (one or two steps in practice).
+    """
+    s = np.sort(v)
+    n = len(s)
+
+    def inside(j):  # exact predicate for sorted positions j (any int, vectorised)
+        d = np.abs(s[np.clip(j, 0, n - 1)] - v)
+        ok = d < radius if strict else d <= radius
+        return ok & (j >= 0) & (j < n)
+
+    def value(j):
+        return s[np.clip(j, 0, n - 1)]
+
+    hi = np.searchsorted(s, v + radius, side="left" if strict else "right")
+    lo = np.searchsorted(s, v - radius, side="right" if strict else "left")
+    while True:  # hi: first position after the run
+        grow = inside(hi)
+        shrink = ~inside(hi - 1) & (hi >= 1) & (value(hi - 1) >= v)
+        if not (grow.any() or shrink.any()):
+            break
+        hi = np.where(grow, np.searchsorted(s, value(hi), side="right"), hi)
+        hi = np.where(shrink, np.searchsorted(s, value(hi - 1), side="left"), hi)
+    while True:  # lo: first position of the run
+        grow = inside(lo - 1)
+        shrink = ~inside(lo) & (lo < n) & (value(lo) <= v)
+        if not (grow.any() or shrink.any()):
+            break
+        lo = np.where(grow, np.searchsorted(s, value(lo - 1), side="left"), lo)
+        lo = np.where(shrink, np.searchsorted(s, value(lo), side="right"), lo)
+    counts = hi - lo - 1
+    if strict:
+        counts[radius <= 0] = 0
+    return counts.astype(np.int64)
+
+
+# ----------------------------------------------------------------- KSG neighbourhoods
+
+
+def ksg_counts(blocks: Sequence, k: int, subspaces: Sequence[Sequence[int]], *,
+               algorithm: str = "ksg1", backend: str = "auto", device=None,
+               max_bytes: int = DEFAULT_MAX_BYTES) -> list[np.ndarray]:
+    """Marginal neighbour counts of the KSG estimators (Kraskov et al. 2004).
+
+    The joint space is all ``blocks`` side by side with the max-norm. For each point
+    the k nearest joint neighbours are found; then, in each subspace (a union of
+    blocks), the other points are counted:
+
+    - ``"ksg1"``: distance ``< eps_i``, the k-th joint neighbour distance (algorithm 1);
+    - ``"ksg2"``: distance ``<= eps_i^S``, the largest subspace distance among the k
+      joint neighbours (algorithm 2).
+
+    Parameters
+    ----------
+    blocks : sequence of arrays or tensors, each (n, d_b)
+    k : int
+    subspaces : sequence of tuples of block indices, e.g. ``[(0,), (1,)]`` for MI or
+        ``[(0, 2), (1, 2), (2,)]`` for conditional MI.
+    algorithm : {"ksg1", "ksg2"}
+    backend, device, max_bytes
+        As in :func:`kth_neighbor_distance`.
+
+    Returns
+    -------
+    list of ndarray of shape (n,), int64, one per subspace
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(5.0)[:, None]
+    >>> [c.tolist() for c in ksg_counts([x, x], 1, [(0,), (1,)])]
+    [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]
+    """
+    if algorithm not in ("ksg1", "ksg2"):
+        raise ValueError(f"method: expected 'ksg1' or 'ksg2', got {algorithm!r}")
+    backend = resolve_backend(backend, *blocks)
+    n = blocks[0].shape[0]
+    joint_dim = sum(b.shape[1] for b in blocks)
+    if backend == "cpu" and joint_dim <= TREE_MAX_DIM_KNN:
+        return _ksg_counts_tree([_as_numpy(b) for b in blocks], k, subspaces, algorithm)
+    dev = torch.device("cpu") if backend == "cpu" else _device_of(blocks, device)
+    tensors = [_as_tensor(b, dev) for b in blocks]
+    rows = _chunk_rows(n, len(blocks) + len(subspaces) + 2, max_bytes)
+    outs = [torch.empty(n, dtype=torch.int64, device=dev) for _ in subspaces]
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        per_block = [torch.cdist(t[start:stop], t, p=float("inf")) for t in tensors]
+        joint = per_block[0].clone()
+        for dist in per_block[1:]:
+            torch.maximum(joint, dist, out=joint)
+        _blank_self(joint, start)
+        values, index = joint.topk(k, dim=1, largest=False)
+        del joint
+        for out, sub in zip(outs, subspaces, strict=True):
+            dist = per_block[sub[0]]
+            for b in sub[1:]:
+                dist = torch.maximum(dist, per_block[b])
+            if algorithm == "ksg1":
+                out[start:stop] = _count_rows(dist, values[:, -1], strict=True)
+            else:
+                radius = dist.gather(1, index).max(1).values
+                out[start:stop] = _count_rows(dist, radius, strict=False)
+    return [o.cpu().numpy() for o in outs]
+
+
+def _ksg_counts_tree(blocks, k, subspaces, algorithm):
+    joint = np.hstack(blocks)
+    n = joint.shape[0]
+    dist, index = cKDTree(joint).query(joint, k=k + 1, p=np.inf, workers=-1)
+    eps = dist[:, k]
+    if algorithm == "ksg2":
+        index = _drop_self(index, k)
+    counts = []
+    for sub in subspaces:
+        pts = np.hstack([blocks[b] for b in sub]) if len(sub) > 1 else blocks[sub[0]]
+        if algorithm == "ksg1":
+            counts.append(count_within(pts, eps, strict=True, backend="cpu"))
+        else:
+            radius = np.abs(pts[index] - pts[:, None, :]).max(axis=(1, 2))
+            counts.append(count_within(pts, radius, strict=False, backend="cpu"))
+    assert all(len(c) == n for c in counts)
+    return counts
+
+
+def _drop_self(index: np.ndarray, k: int) -> np.ndarray:
+    """The k neighbours among k+1 returned, without the point itself."""
+    n = index.shape[0]
+    is_self = index == np.arange(n)[:, None]
+    missing = ~is_self.any(axis=1)  # self hidden among duplicates: drop the farthest
+    is_self[missing, -1] = True
+    return index[~is_self].reshape(n, k)

@@ -1,0 +1,126 @@
+"""Neighbour search: both backends against a NumPy brute force, and against each other."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infoplane.estimators import neighbors
+from infoplane.estimators.neighbors import count_within, ksg_counts, kth_neighbor_distance, resolve_backend
+
+BACKENDS = ["cpu", "torch"]
+
+
+def brute_max_distances(x: np.ndarray) -> np.ndarray:
+    return np.abs(x[:, None, :] - x[None, :, :]).max(-1)
+
+
+def tied_points(rng, n, d):
+    """Coarsely rounded points: many exact ties in every coordinate and in distances."""
+    return np.round(rng.standard_normal((n, d)) * 2.0) / 2.0 + rng.integers(0, 2, (n, d)) * 0.1
+
+
+@pytest.fixture(params=[True, False], ids=["trees", "brute"])
+def cpu_path(request, monkeypatch):
+    """Run the CPU backend once with its k-d tree / sort paths and once fully brute force."""
+    if not request.param:
+        monkeypatch.setattr(neighbors, "TREE_MAX_DIM_KNN", 0)
+        monkeypatch.setattr(neighbors, "TREE_MAX_DIM_COUNT", 0)
+    return request.param
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 6])
+@pytest.mark.parametrize("strict", [True, False])
+def test_count_within_matches_brute_force_with_ties(d, strict, cpu_path):
+    rng = np.random.default_rng(d)
+    x = tied_points(rng, 300, d)
+    dist = brute_max_distances(x)
+    # radii equal to actual pairwise distances: the worst case for < versus <=
+    radius = dist[np.arange(300), rng.integers(0, 300, 300)]
+    inside = dist < radius[:, None] if strict else dist <= radius[:, None]
+    self_counted = (radius > 0) if strict else np.ones(300, bool)
+    expected = inside.sum(1) - self_counted
+    for backend in BACKENDS:
+        np.testing.assert_array_equal(count_within(x, radius, strict=strict, backend=backend), expected)
+
+
+@given(values=st.lists(st.floats(-1e3, 1e3, allow_nan=False, width=32), min_size=2, max_size=40),
+       pick=st.integers(0, 10**6), strict=st.booleans())
+def test_sorted_1d_counts_are_exact(values, pick, strict):
+    """The sort-and-search path uses the exact predicate even where v +- r rounds."""
+    x = np.array(values)[:, None]
+    dist = brute_max_distances(x)
+    n = len(x)
+    radius = dist[np.arange(n), (pick + np.arange(n)) % n]
+    inside = dist < radius[:, None] if strict else dist <= radius[:, None]
+    expected = inside.sum(1) - ((radius > 0) if strict else 1)
+    np.testing.assert_array_equal(count_within(x, radius, strict=strict, backend="cpu"), expected)
+
+
+@pytest.mark.parametrize("metric", ["max", "euclidean"])
+@pytest.mark.parametrize("d", [1, 4, 12])
+def test_kth_neighbor_distance_matches_brute_force(metric, d, cpu_path):
+    rng = np.random.default_rng(10 + d)
+    x = rng.standard_normal((200, d))
+    if metric == "max":
+        dist = brute_max_distances(x)
+    else:
+        dist = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))
+    np.fill_diagonal(dist, np.inf)
+    expected = np.sort(dist, axis=1)[:, 2]
+    for backend in BACKENDS:
+        got = kth_neighbor_distance(x, 3, metric=metric, backend=backend)
+        if metric == "max":  # exact arithmetic: bit-identical
+            np.testing.assert_array_equal(got, expected)
+        else:  # Euclidean sums in a different order: equal to rounding
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def reference_ksg_counts(blocks, k, subspaces, algorithm):
+    """Textbook KSG counting with full distance matrices."""
+    per_block = [brute_max_distances(b) for b in blocks]
+    joint = np.maximum.reduce(per_block)
+    np.fill_diagonal(joint, np.inf)
+    order = np.argsort(joint, axis=1, kind="stable")[:, :k]
+    eps = np.take_along_axis(joint, order, 1)[:, -1]
+    out = []
+    for sub in subspaces:
+        dist = np.maximum.reduce([per_block[b] for b in sub])
+        np.fill_diagonal(dist, np.inf)
+        if algorithm == "ksg1":
+            out.append((dist < eps[:, None]).sum(1))
+        else:
+            radius = np.take_along_axis(dist, order, 1).max(1)
+            out.append((dist <= radius[:, None]).sum(1))
+    return out
+
+
+@pytest.mark.parametrize("algorithm", ["ksg1", "ksg2"])
+@pytest.mark.parametrize("dims", [(1, 1), (2, 3), (5, 5), (1, 1, 2)])
+def test_ksg_counts_backends_identical_and_correct(algorithm, dims, cpu_path):
+    rng = np.random.default_rng(sum(dims))
+    base = rng.standard_normal((400, 1))
+    blocks = [base + rng.standard_normal((400, d)) for d in dims]
+    subspaces = [(i,) for i in range(len(dims))] + ([(0, 2), (1, 2)] if len(dims) == 3 else [])
+    expected = reference_ksg_counts(blocks, 4, subspaces, algorithm)
+    cpu = ksg_counts(blocks, 4, subspaces, algorithm=algorithm, backend="cpu")
+    gpu_style = ksg_counts([torch.from_numpy(b) for b in blocks], 4, subspaces, algorithm=algorithm,
+                           backend="torch", max_bytes=50_000)  # many small chunks
+    for e, c, t in zip(expected, cpu, gpu_style, strict=True):
+        np.testing.assert_array_equal(c, e)
+        np.testing.assert_array_equal(t, e)
+
+
+def test_auto_backend_and_bad_arguments():
+    assert resolve_backend("auto", np.zeros((2, 1)), torch.zeros(2, 1)) == "cpu"
+    with pytest.raises(ValueError, match="backend"):
+        resolve_backend("gpu", np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="k"):
+        kth_neighbor_distance(np.zeros((3, 1)), 3)
+    with pytest.raises(ValueError, match="metric"):
+        kth_neighbor_distance(np.arange(4.0), 1, metric="cosine")
+    with pytest.raises(ValueError, match="method"):
+        ksg_counts([np.arange(4.0)[:, None]] * 2, 1, [(0,)], algorithm="ksg3")
