@@ -19,7 +19,7 @@ class SmallSampleWarning(UserWarning):
     """The sample is too small for the dimension or k: expect a strongly biased estimate."""
 
 
-def samples(arrays: dict, *, k: int | None = None):
+def samples(arrays: dict, *, k: int | None = None, allow_constant: bool = False):
     """Check named sample arrays; return float64 NumPy copies of shape (n, d) and n.
 
     Raises ValueError naming the argument for NaN/inf, wrong shape, 0 features,
@@ -38,7 +38,7 @@ def samples(arrays: dict, *, k: int | None = None):
         elif value.shape[0] != n:
             raise ValueError(f"{name}: has {value.shape[0]} samples but {first} has {n}")
         constant = np.flatnonzero(np.ptp(value, axis=0) == 0)
-        if constant.size:
+        if constant.size and not allow_constant:
             raise ValueError(f"{name}: column {int(constant[0])} is constant; a constant carries "
                              "no information and has no density (drop it)")
         out[name] = value
@@ -102,7 +102,7 @@ def warn_if_small(n: int, dim: int, k: int, stacklevel: int = 3) -> None:
     if n < 10 * k or (k / n) ** (1.0 / dim) > 0.5:
         warnings.warn(f"n={n} samples are few for {dim} dimensions and k={k}: the k-NN balls span "
                       f"~{(k / n) ** (1.0 / dim):.0%} of the range per axis, expect a strong bias "
-                      "(underestimated MI)", SmallSampleWarning, stacklevel=stacklevel)
+                      "(k-NN MI estimates fall towards zero)", SmallSampleWarning, stacklevel=stacklevel)
 
 
 def input_device(*arrays):

@@ -275,7 +275,7 @@ def binning_entropy(x, bin_width: float) -> float:
     1.0
     """
     bin_width = check_float(bin_width, "bin_width", low=0.0, low_open=True)
-    arr = _prepare.samples({"x": x})[0]["x"]
+    arr = _prepare.samples({"x": x}, allow_constant=True)[0]["x"]
     symbols = np.floor(arr / bin_width)
     _, counts = np.unique(symbols, axis=0, return_counts=True)
     p = counts / counts.sum()
@@ -321,7 +321,7 @@ def kde_entropy_bound(x, noise_variance: float, *, bound: str = "upper", device=
     s = check_float(noise_variance, "noise_variance", low=0.0, low_open=True)
     if bound not in ("upper", "lower"):
         raise ValueError(f"bound: expected 'upper' or 'lower', got {bound!r}")
-    arr = _prepare.samples({"x": x})[0]["x"]
+    arr = _prepare.samples({"x": x}, allow_constant=True)[0]["x"]
     n, d = arr.shape
     scale = 2.0 * s if bound == "upper" else 8.0 * s
     dev = device if device is not None else (_prepare.input_device(x) or torch.device("cpu"))
