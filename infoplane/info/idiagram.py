@@ -29,7 +29,7 @@ import sympy
 
 from infoplane._validation import check_base
 from infoplane.info.distribution import Distribution, as_distribution, parse_names
-from infoplane.info.measures import _co_information_nats, subset_entropies
+from infoplane.info.measures import _co_information_nats, _LazyEntropies, subset_entropies
 
 _TERM = re.compile(r"\b([HI])\s*\[([^\]]*)\]")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -245,7 +245,7 @@ def evaluate(dist: Distribution, expr: str, base: float = math.e) -> float:
     unknown = [n for n in _collect_names(terms) if n not in dist.names]
     if unknown:
         raise ValueError(f"expr: variables {unknown} are not in the distribution {dist.names}")
-    h = subset_entropies(dist)
+    h = _LazyEntropies(dist.pmf)
     index = {n: i for i, n in enumerate(dist.names)}
     values = {}
     for sym, t in terms.items():

@@ -72,6 +72,20 @@ def subset_entropies(dist: Distribution) -> np.ndarray:
     return out
 
 
+class _LazyEntropies:
+    """Joint entropies (nats) by bit mask, each marginal computed on first use."""
+
+    def __init__(self, pmf: np.ndarray):
+        self.pmf = pmf
+        self.cache = {0: 0.0}
+
+    def __getitem__(self, mask: int) -> float:
+        if mask not in self.cache:
+            axes = tuple(i for i in range(self.pmf.ndim) if not mask >> i & 1)
+            self.cache[mask] = _xlogx_sum(self.pmf.sum(axis=axes) if axes else self.pmf)
+        return self.cache[mask]
+
+
 def _mask(dist: Distribution, names) -> int:
     return sum(1 << dist.names.index(n) for n in names)
 
@@ -118,7 +132,7 @@ def information(dist: Distribution, groups, given=None, base: float = math.e) ->
         raise ValueError("groups: expected a non-empty sequence of variable names or name lists")
     masks = [_mask(dist, _names(dist, g, "groups")) for g in groups]
     given_mask = _mask(dist, _names(dist, given, "given"))
-    h = subset_entropies(dist)
+    h = _LazyEntropies(dist.pmf)
     return _co_information_nats(h, masks, given_mask) / math.log(base) + 0.0
 
 
@@ -273,7 +287,7 @@ def total_correlation(dist: Distribution, variables=None, given=None, base: floa
     dist = as_distribution(dist)
     base = check_base(base)
     masks, g = _groups_and_given(dist, variables, given)
-    h = subset_entropies(dist)
+    h = _LazyEntropies(dist.pmf)
     union = g
     for m in masks:
         union |= m
@@ -296,7 +310,7 @@ def dual_total_correlation(dist: Distribution, variables=None, given=None, base:
     dist = as_distribution(dist)
     base = check_base(base)
     masks, g = _groups_and_given(dist, variables, given)
-    h = subset_entropies(dist)
+    h = _LazyEntropies(dist.pmf)
     union = g
     for m in masks:
         union |= m
@@ -310,20 +324,21 @@ def dual_total_correlation(dist: Distribution, variables=None, given=None, base:
     return float(value) / math.log(base) + 0.0
 
 
-def _pmf_pair(p, q):
-    if isinstance(p, Distribution) and isinstance(q, Distribution):
-        if p.names != q.names or p.shape != q.shape:
-            raise ValueError(f"q: names/shape {q.names}{q.shape} differ from p's {p.names}{p.shape}")
-        return p.pmf, q.pmf
-    pa = Distribution(p.pmf if isinstance(p, Distribution) else np.asarray(p, dtype=float),
-                      [f"V{i}" for i in range(np.ndim(p.pmf if isinstance(p, Distribution) else p))]).pmf
+def _as_pmf(p, name: str) -> tuple[np.ndarray, tuple | None]:
+    if isinstance(p, Distribution):
+        return p.pmf, p.names
+    arr = np.asarray(p, dtype=float)
     try:
-        qa = Distribution(q.pmf if isinstance(q, Distribution) else np.asarray(q, dtype=float),
-                          [f"V{i}" for i in range(np.ndim(q.pmf if isinstance(q, Distribution) else q))]).pmf
+        return Distribution(arr, [f"V{i}" for i in range(arr.ndim)]).pmf, None
     except ValueError as err:
-        raise ValueError(f"q: {err}") from None
-    if pa.shape != qa.shape:
-        raise ValueError(f"q: shape {qa.shape} differs from p's shape {pa.shape}")
+        raise ValueError(f"{name}: {str(err).removeprefix('p: ')}") from None
+
+
+def _pmf_pair(p, q):
+    pa, p_names = _as_pmf(p, "p")
+    qa, q_names = _as_pmf(q, "q")
+    if pa.shape != qa.shape or (p_names and q_names and p_names != q_names):
+        raise ValueError(f"q: shape {qa.shape} (names {q_names}) differs from p's {pa.shape} ({p_names})")
     return pa, qa
 
 
