@@ -155,7 +155,8 @@ class Distribution:
         if any(c.ndim != 1 for c in cols) or len({len(c) for c in cols}) > 1:
             raise ValueError("columns: expected 1-D columns of equal length")
         if len(cols) != len(names):
-            raise ValueError(f"names: {len(cols)} columns but {len(names)} names")
+            raise ValueError(f"names: {len(cols)} columns but {len(names)} names (pass one 1-D column per "
+                             "variable, or a 2-D array with one row per sample)")
         n = len(cols[0])
         if n == 0:
             raise ValueError("columns: needs at least one sample")
