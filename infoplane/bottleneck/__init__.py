@@ -52,6 +52,16 @@ from infoplane.bottleneck.objectives import (
     gaussian_kl,
     prediction_cross_entropy,
 )
+from infoplane.bottleneck.plane import (
+    InformationPlane,
+    comparison_figure,
+    estimate_layer,
+    load_table,
+    log_spaced_epochs,
+    plot_entropies,
+    plot_trajectories,
+    save_table,
+)
 from infoplane.bottleneck.regularizers import conditional_log_var, l2_activation, log_var
 
 __all__ = [
@@ -65,4 +75,6 @@ __all__ = [
     "CategoricalObjective",
     "NoisyBottleneckClassifier", "GaussianEncoderClassifier", "CategoricalBottleneckClassifier",
     "MixtureMarginal", "mlp",
+    "InformationPlane", "estimate_layer", "log_spaced_epochs", "save_table", "load_table",
+    "plot_trajectories", "plot_entropies", "comparison_figure",
 ]

@@ -64,7 +64,20 @@ def _randn(shape, like: torch.Tensor, generator: torch.Generator | None) -> torc
                        dtype=like.dtype).to(like.device)
 
 
-class NoisyBottleneckClassifier(nn.Module):
+class _KeepsLatent(nn.Module):
+    """Drops the tensors of the last forward pass (``z``, ``mu``, ...) when copied or pickled."""
+
+    _transient = ("z", "mu", "log_var", "pz")
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for key in self._transient:
+            if key in state:
+                state[key] = None
+        return state
+
+
+class NoisyBottleneckClassifier(_KeepsLatent):
     """MLP encoder -> Z_hat -> + noise -> Z -> linear decoder, the surrogate-objective model.
 
     With the default zero-entropy noise, H[Z|X] = 0 and I(X;Z) = H[Z] (nats).
@@ -171,7 +184,7 @@ class MixtureMarginal(nn.Module):
         return torch.logsumexp(log_normal + torch.log_softmax(self.logits, 0), dim=-1)
 
 
-class GaussianEncoderClassifier(nn.Module):
+class GaussianEncoderClassifier(_KeepsLatent):
     """Gaussian encoder e(z|x) = N(mu(x), diag sigma^2(x)), linear decoder: VIB and CEB models.
 
     In training (and at evaluation when ``sample_at_eval``) Z = mu + sigma * eps with
@@ -260,7 +273,7 @@ class GaussianEncoderClassifier(nn.Module):
         return float((0.5 * (_LOG_2PIE + log_var)).sum(-1).mean())
 
 
-class CategoricalBottleneckClassifier(nn.Module):
+class CategoricalBottleneckClassifier(_KeepsLatent):
     """Categorical latent: encoder p(z|x) = softmax(f(x)) over C categories, decoder matrix p(y_hat|z).
 
     ``forward`` returns log p_theta(y_hat|x) = log sum_z p(z|x) p(y_hat|z), the
