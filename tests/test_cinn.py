@@ -203,6 +203,20 @@ def test_cinn_on_digits_beats_the_diagonal_gaussian(one_thread):
     assert float((per_class.argmax(1) == d.y_test).float().mean()) > 0.7
 
 
+def test_custom_conditioning_networks():
+    # phi on the one-hot labels (here: none at all), and phi on a raw image condition
+    model = CINN(3, n_classes=4, cond_net=torch.nn.Identity(), n_features=4, n_blocks=1, hidden=8)
+    labels = torch.tensor([0, 3])
+    torch.testing.assert_close(model.features(labels), torch.nn.functional.one_hot(labels, 4).float())
+    phi = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(2 * 5 * 5, 6))
+    model = CINN(3, n_classes=None, cond_net=phi, n_features=6, n_blocks=2, hidden=8)
+    x, y = torch.randn(4, 3), torch.randn(4, 2, 5, 5)
+    z, _ = model(x, y)
+    torch.testing.assert_close(model(z, y, rev=True)[0], x, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="cond_net"):
+        CINN(3, n_classes=None)
+
+
 def test_bad_inputs():
     model = CINN(3, n_classes=2, n_blocks=1, hidden=8)
     with pytest.raises(ValueError, match="y"):

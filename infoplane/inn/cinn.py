@@ -55,14 +55,17 @@ class CINN(nn.Module):
         Shape of one sample ``x``: ``D`` for vectors, ``(C, H, W)`` for images (then
         the network starts with Haar downsampling and ``conv_blocks`` convolutional
         coupling blocks, then flattens).
-    n_classes : int
+    n_classes : int or None
         Number of classes when ``y`` holds integer labels (the default condition):
-        ``phi`` is one-hot followed by a small MLP.
+        labels are one-hot encoded and fed to ``phi``.
     cond_dims : int or tuple of int, optional
-        Use real-valued condition vectors of this shape instead of labels (``phi`` is
-        then an MLP on ``y``).
+        Use real-valued conditions of this shape instead of labels (takes precedence
+        over ``n_classes``).
     cond_net : nn.Module, optional
-        Your own conditioning network ``y -> (batch, n_features)``; overrides both.
+        Your own conditioning network ``phi``, mapping the one-hot labels, the
+        ``cond_dims`` conditions, or (with ``n_classes=None`` and no ``cond_dims``)
+        any raw condition ``y`` to ``(batch, n_features)``. Defaults to an MLP with
+        one hidden layer of width ``hidden``.
     n_features : int
         Size of ``phi(y)``, the features every coupling block receives.
     n_blocks : int
@@ -97,7 +100,7 @@ class CINN(nn.Module):
     True
     """
 
-    def __init__(self, dims: int | Sequence[int], n_classes: int = 10, *,
+    def __init__(self, dims: int | Sequence[int], n_classes: int | None = 10, *,
                  cond_dims: int | Sequence[int] | None = None, cond_net: nn.Module | None = None,
                  n_features: int = 32, n_blocks: int = 8, hidden: int = 128, depth: int = 2,
                  clamp: float = 2.0, actnorm: bool = True, noise: float = 0.0,
@@ -117,17 +120,20 @@ class CINN(nn.Module):
 
         self.n_classes: int | None = None
         self.cond_dims: tuple[int, ...] | None = None
-        if cond_net is not None:
-            self.cond_net = cond_net
-        elif cond_dims is not None:
+        n_in = None
+        if cond_dims is not None:
             self.cond_dims = _check_dims(cond_dims, "cond_dims")
-            if len(self.cond_dims) != 1:
+            if len(self.cond_dims) != 1 and cond_net is None:
                 raise ValueError(f"cond_dims: the default conditioning MLP takes vectors, "
                                  f"got {self.cond_dims}; pass cond_net for other conditions")
-            self.cond_net = _mlp(self.cond_dims[0], hidden, self.n_features)
-        else:
+            n_in = self.cond_dims[0]
+        elif n_classes is not None:
             self.n_classes = check_int(n_classes, "n_classes", minimum=1)
-            self.cond_net = _mlp(self.n_classes, hidden, self.n_features)
+            n_in = self.n_classes
+        elif cond_net is None:
+            raise ValueError("cond_net: needed when the condition is neither labels (n_classes) "
+                             "nor vectors (cond_dims)")
+        self.cond_net = cond_net if cond_net is not None else _mlp(n_in, hidden, self.n_features)
 
         feats = (self.n_features,)
         inn = SequenceINN(self.dims)
