@@ -91,6 +91,8 @@ def _compare(args: argparse.Namespace) -> int:
     options = {"binning": {"bin_width": args.bin_width},
                "kde": {"noise_variance": args.kde_variance}}.get(args.estimator, {})
     device = ip.device(args.device)
+    if device.type == "cpu" and args.threads is not None:
+        torch.set_num_threads(args.threads)  # tiny networks: more threads only add overhead
     data = load_digits()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -165,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     cmp.add_argument("--lr", type=float, default=3e-3)
     cmp.add_argument("--dpi", type=int, default=110)
     cmp.add_argument("--device", default=None, help="cpu, cuda, ... (default: infoplane.device())")
+    cmp.add_argument("--threads", type=int, default=1,
+                     help="torch CPU threads (default 1, fastest for these small networks)")
     cmp.add_argument("--seed", type=int, default=0)
     cmp.add_argument("--out", default="figures")
     cmp.add_argument("--quiet", action="store_true", help="no progress bar or per-run lines")
