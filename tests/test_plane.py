@@ -147,6 +147,8 @@ def test_saved_table_reloads_identically(tmp_path, suffix):
     loaded = InformationPlane.load(path)
     assert loaded.rows == plane.rows
     assert all(type(a[k]) is type(b[k]) for a, b in zip(loaded.rows, plane.rows, strict=True) for k in a)
+    with pytest.raises(ValueError, match="loaded"):
+        loaded.record(model)
     rows = [{"run": "a", "epoch": 1, "h_z": 0.1 + 0.2}, {"run": "b", "epoch": 2, "beta": math.inf}]
     assert load_table(save_table(rows, tmp_path / f"t{suffix}")) == rows
     with pytest.raises(ValueError, match="path"):

@@ -339,6 +339,9 @@ class InformationPlane(Callback):
 
         Call it before training to record the starting point (epoch 0).
         """
+        if getattr(self, "x", None) is None:
+            raise ValueError("model: this recorder was loaded from a table and has no evaluation data; "
+                             "create a new InformationPlane to record")
         started = time.perf_counter()
         was_training = model.training
         model.eval()
