@@ -110,6 +110,9 @@ def test_torch_backend_gives_identical_estimates():
         assert tensors == pytest.approx(cpu, abs=0.01)  # float32 input: rounded data
     assert conditional_mutual_information(x, y[:, 0], y[:, 1], backend="torch") == \
         conditional_mutual_information(x, y[:, 0], y[:, 1], backend="cpu")
+    labels = (y[:, 0] > 0).astype(int)
+    assert mutual_information_discrete(torch.from_numpy(x), torch.from_numpy(labels), backend="torch") == \
+        mutual_information_discrete(x, labels, backend="cpu")
 
 
 def test_invariant_to_scaling_and_monotone_transforms():
