@@ -1,0 +1,184 @@
+"""Thesis Table 4.1 on the inverse-kinematics arm: INN vs cVAE vs cINN vs ABC.
+
+    python benchmarks/inverse_kinematics.py                 # full size (~10 min on 2 cores)
+    python benchmarks/inverse_kinematics.py --quick         # or INFOPLANE_QUICK=1: ~1 min
+    python benchmarks/inverse_kinematics.py --seed 1 --n-train 200000 --epochs 40
+
+Every learned method trains on the same N pairs ``(x ~ p(x), y = s(x))`` (thesis 4.2.2,
+eq. 4.3-4.4) and samples the posterior for the same test observations ``y* = s(x*)``.
+Re-simulation error: mean and median of ``||s(x_hat) - y*||`` over all posterior
+samples (B.3); calibration error: median over alpha of ``|alpha_inl - alpha|`` of the
+marginal intervals (4.2.2), and its signed value at 68 %; ``MMD to ABC``: squared MMD
+(inverse multiquadratic, h = 0.2, 0.5, 1) between each posterior and the ABC posterior
+on the first observations. ABC (quantile variant) is the reference posterior; its
+re-simulation error is its acceptance radius at work. The cVAE and the cINN get about
+as many parameters as the INN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import markdown_table  # noqa: E402
+
+from infoplane.data import inverse_kinematics as ik  # noqa: E402
+from infoplane.inn import CINN, ConditionalVAE, InverseINN, InverseLossWeights, abc_rejection  # noqa: E402
+from infoplane.inn.cinn import conditional_nll_loss  # noqa: E402
+from infoplane.metrics import posterior_calibration_error, posterior_mmd, resimulation_error  # noqa: E402
+from infoplane.train import fit  # noqa: E402
+
+THESIS = [  # Table 4.1
+    {"method": "thesis cVAE", "mean re-sim": 0.0368, "median re-sim": 0.0307, "calib %": 7.78},
+    {"method": "thesis cVAE-IAF", "mean re-sim": 0.0368, "median re-sim": 0.0307, "calib %": 7.81},
+    {"method": "thesis INN", "mean re-sim": 0.0139, "median re-sim": 0.0113, "calib %": 0.96},
+]
+
+
+def n_params(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def train_inn(x, y, cfg):
+    model = InverseINN(4, 2, 2, n_blocks=6, hidden=cfg.hidden, n_layers=3, seed=cfg.seed)
+    model.fit(x, y, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, lr_end=cfg.lr_end,
+              weights=InverseLossWeights(y=cfg.w_y, z=300.0, x=400.0),
+              bandwidths_z=1.2, bandwidths_x=1.2, seed=cfg.seed, device="cpu")
+    return model, lambda y_star, n, seed: model.posterior(y_star, n, seed=seed)
+
+
+def _width_for(params: int, make) -> int:
+    """Smallest hidden width whose model has at least ``params`` parameters."""
+    width = 8
+    while n_params(make(width)) < params:
+        width += 4
+    return width
+
+
+def train_cvae(x, y, cfg, params):
+    make = lambda h: ConditionalVAE(4, 2, dim_z=2, hidden=h, n_layers=4, recon_weight=15.0,  # noqa: E731
+                                    seed=cfg.seed)
+    model = make(_width_for(params, make))
+    # thesis B.5.2: lr 5e-3 decaying to 1.6e-5, batch 250, reconstruction 15:1 to KL
+    model.fit(x, y, epochs=cfg.epochs, batch_size=250, lr=5e-3, lr_end=1.6e-5, seed=cfg.seed, device="cpu")
+    model.eval()
+    return model, lambda y_star, n, seed: model.posterior(y_star, n, seed=seed)
+
+
+def train_cinn(x, y, cfg, params):
+    def make(h):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            return CINN(4, cond_dims=2, n_features=16, n_blocks=6, hidden=h, depth=2,
+                        actnorm=False, seed=cfg.seed)
+    model = make(_width_for(params, make))
+    loader = DataLoader(TensorDataset(x, y), batch_size=cfg.batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(cfg.seed))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, 0.01 ** (1.0 / cfg.epochs))
+    fit(model, conditional_nll_loss, loader, opt, cfg.epochs, scheduler=sched, clip_grad_norm=10.0,
+        device="cpu", progress=False)
+    model.eval()
+
+    def posterior(y_star, n, seed):
+        gen = torch.Generator().manual_seed(seed)
+        yy = y_star.repeat_interleave(n, 0)
+        z = torch.randn(yy.shape[0], 4, generator=gen)
+        return model.decode(z, yy).reshape(y_star.shape[0], n, 4)
+
+    return model, posterior
+
+
+def main(argv=None) -> None:
+    quick_env = os.environ.get("INFOPLANE_QUICK", "0") == "1"
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", default=quick_env, help="small sizes (~1 min)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-train", type=int, default=None)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--n-test", type=int, default=None, help="test observations y*")
+    p.add_argument("--n-samples", type=int, default=None, help="posterior samples per observation")
+    p.add_argument("--hidden", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--lr-end", type=float, default=2e-5)
+    p.add_argument("--w-y", type=float, default=300.0)
+    p.add_argument("--abc-obs", type=int, default=None, help="observations that get an ABC posterior")
+    p.add_argument("--abc-simulations", type=int, default=None)
+    p.add_argument("--methods", default="inn,cvae,cinn,abc")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (small nets: 1 is fastest)")
+    cfg = p.parse_args(argv)
+    q = cfg.quick
+    cfg.n_train = cfg.n_train or (20_000 if q else 200_000)
+    cfg.epochs = cfg.epochs or (5 if q else 12)
+    cfg.n_test = cfg.n_test or (200 if q else 1000)
+    cfg.n_samples = cfg.n_samples or (200 if q else 1000)
+    cfg.hidden = cfg.hidden or (32 if q else 128)
+    cfg.abc_obs = cfg.abc_obs or (20 if q else 100)
+    cfg.abc_simulations = cfg.abc_simulations or (200_000 if q else 2_000_000)
+    methods = cfg.methods.split(",")
+    torch.set_num_threads(cfg.threads)
+
+    x = ik.sample_prior(cfg.n_train, seed=cfg.seed)
+    y = ik.forward(x)
+    x_star = ik.sample_prior(cfg.n_test, seed=cfg.seed + 10_000)
+    y_star = ik.forward(x_star)
+
+    abc = None
+    rows = []
+    if "abc" in methods:
+        start = time.perf_counter()
+        n_abc = min(cfg.n_samples, cfg.abc_simulations // 1000)
+        res = abc_rejection(ik.forward, ik.sample_prior, y_star[:cfg.abc_obs], n_abc,
+                            quantile=n_abc / cfg.abc_simulations, seed=cfg.seed, batch_size=20_000)
+        abc = res.samples
+        seconds = time.perf_counter() - start
+        rs = resimulation_error(ik.forward, abc, y_star[:cfg.abc_obs])
+        cal = posterior_calibration_error(abc, x_star[:cfg.abc_obs])
+        rows.append({"method": f"ABC (quantile, {cfg.abc_simulations:.0e} sims, {n_abc} kept)",
+                     "params": 0, "train s": 0.0, "sample s": seconds,
+                     "mean re-sim": rs["mean"], "median re-sim": rs["median"],
+                     "calib %": 100 * cal["median"], "calib@68 %": 100 * cal["at_68"],
+                     "MMD to ABC": 0.0, "test obs": cfg.abc_obs})
+
+    inn_params = None
+    for name in [m for m in methods if m != "abc"]:
+        start = time.perf_counter()
+        if name == "inn":
+            model, sampler = train_inn(x, y, cfg)
+            inn_params = n_params(model)
+        else:
+            target = inn_params or n_params(InverseINN(4, 2, 2, n_blocks=6, hidden=cfg.hidden, n_layers=3))
+            model, sampler = (train_cvae if name == "cvae" else train_cinn)(x, y, cfg, target)
+        train_s = time.perf_counter() - start
+        start = time.perf_counter()
+        post = sampler(y_star, cfg.n_samples, cfg.seed + 1)
+        sample_s = time.perf_counter() - start
+        rs = resimulation_error(ik.forward, post, y_star)
+        cal = posterior_calibration_error(post, x_star)
+        dist = (posterior_mmd(post[:cfg.abc_obs], abc, bandwidths=(0.2, 0.5, 1.0))
+                if abc is not None else float("nan"))
+        rows.append({"method": {"inn": "INN", "cvae": "cVAE", "cinn": "cINN"}[name],
+                     "params": n_params(model), "train s": train_s, "sample s": sample_s,
+                     "mean re-sim": rs["mean"], "median re-sim": rs["median"],
+                     "calib %": 100 * cal["median"], "calib@68 %": 100 * cal["at_68"],
+                     "MMD to ABC": dist, "test obs": cfg.n_test})
+        print(f"{rows[-1]['method']}: trained in {train_s:.0f} s", file=sys.stderr, flush=True)
+
+    print(f"seed {cfg.seed}, N = {cfg.n_train} training pairs, {cfg.epochs} epochs, batch {cfg.batch_size}, "
+          f"{cfg.n_test} test observations x {cfg.n_samples} posterior samples; "
+          f"torch threads {torch.get_num_threads()}, CPU\n")
+    print(markdown_table(rows))
+    print("\nThesis Table 4.1 for reference:\n")
+    print(markdown_table(THESIS))
+
+
+if __name__ == "__main__":
+    main()
