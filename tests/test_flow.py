@@ -214,7 +214,7 @@ def test_split_puts_early_parts_first_in_the_latent():
     torch.testing.assert_close(z[:, 12:], x[:, :1].reshape(3, -1))
 
 
-@settings(max_examples=10)
+@settings(max_examples=3)
 @given(n_blocks=st.sampled_from([32, 48]), seed=st.integers(0, 100))
 def test_deep_network_is_finite_at_initialisation(n_blocks, seed):
     inn = SequenceINN(8)
