@@ -76,7 +76,12 @@ def test_cvae_learns_a_linear_gaussian_posterior():
     x = torch.randn(4000, 2, generator=g)
     y = x.sum(1, keepdim=True)
     vae = ConditionalVAE(2, 1, dim_z=1, hidden=32, n_layers=3, recon_weight=20.0, seed=0)
-    vae.fit(x, y, epochs=15, batch_size=100, lr=1e-2, lr_end=3e-4, seed=0, device="cpu")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)   # tiny matrices: extra threads only add contention on a busy CPU
+    try:
+        vae.fit(x, y, epochs=15, batch_size=100, lr=1e-2, lr_end=3e-4, seed=0, device="cpu")
+    finally:
+        torch.set_num_threads(threads)
     y_star = torch.tensor([[-1.0], [0.0], [1.5]])
     post = vae.posterior(y_star, 2000, seed=1)
     assert post.shape == (3, 2000, 2)
