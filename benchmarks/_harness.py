@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import resource
 import statistics
 import time
@@ -20,22 +19,23 @@ def timed(fn: Callable[[], object], repeat: int = 3) -> dict:
     return {"best": min(times), "median": statistics.median(times), "result": result}
 
 
-def _child(fn, queue):
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    fn()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    queue.put((before, after))
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (MiB).
 
-
-def peak_memory_mb(fn: Callable[[], object]) -> float:
-    """Growth of peak resident memory (MiB) while a forked subprocess runs ``fn``."""
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(fn, queue))
-    proc.start()
-    before, after = queue.get()
-    proc.join()
-    return (after - before) / 1024.0
+    Read from VmHWM in /proc/self/status, which belongs to this program alone (ru_maxrss,
+    the fallback off Linux, also carries the peak of a parent this process was forked
+    from). To measure one workload, run it in a fresh interpreter (``subprocess`` with
+    ``sys.executable``, never ``fork`` once torch's thread pool is running) and subtract
+    the reading taken just before it.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def markdown_table(rows: list[dict]) -> str:

@@ -20,12 +20,11 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 
 import torch
-from _harness import markdown_table, timed
+from _harness import markdown_table, peak_rss_mib, timed
 
 from infoplane.inn import ActNorm, AffineCoupling, Permutation, SequenceINN, mlp_subnet
 
@@ -105,8 +104,8 @@ def _setup(make, dim: int, device: torch.device, batch: int):
 def cpu_peak_memory_mb(builder: str, dim: int) -> float:
     """Growth of peak RSS (MiB) to build the model and run training steps, in a fresh interpreter.
 
-    (_harness.peak_memory_mb forks the running process, which deadlocks once torch's
-    OpenMP thread pool is in use, so a new interpreter is spawned instead.)
+    (A fork of this process could deadlock in torch's OpenMP pool, so a new interpreter
+    runs the model.)
     """
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     out = subprocess.run([sys.executable, __file__, "--memory", builder, str(dim)], check=True,
@@ -114,26 +113,13 @@ def cpu_peak_memory_mb(builder: str, dim: int) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])["mib"]
 
 
-def _peak_rss_kib() -> int:
-    # VmHWM belongs to this program's memory map; ru_maxrss would also count the memory of
-    # the parent process this one was forked from before exec
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
 def _memory_child(builder: str, dim: int) -> None:
     torch.randn(64, 64) @ torch.randn(64, 64)  # load the BLAS before the baseline
-    before = _peak_rss_kib()
+    before = peak_rss_mib()
     step = _setup(BUILDERS[builder], dim, torch.device("cpu"), BATCH)
     step()
-    after = _peak_rss_kib()
-    print(json.dumps({"mib": (after - before) / 1024.0}))
+    after = peak_rss_mib()
+    print(json.dumps({"mib": after - before}))
 
 
 def _synced(step, device: torch.device):
