@@ -1,4 +1,4 @@
-"""Shared test settings: hypothesis profiles, real-data fixture, quiet CPU threads."""
+"""Shared test settings: hypothesis profiles, the real-data fixture, quick lessons."""
 
 from __future__ import annotations
 
