@@ -24,44 +24,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from infoplane._nn import mlp
+from infoplane._nn import randn as _randn
 from infoplane._validation import check_int
 from infoplane.bottleneck.noise import GaussianNoise, ZeroEntropyNoise
 
-_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU, "gelu": nn.GELU}
 _LOG_2PIE = math.log(2.0 * math.pi * math.e)
-
-
-def mlp(sizes: Sequence[int], activation: str = "relu", last_activation: bool = False) -> nn.Sequential:
-    """A fully connected network with layer widths ``sizes`` (input first).
-
-    Examples
-    --------
-    >>> from infoplane.bottleneck.models import mlp
-    >>> mlp([4, 8, 2])
-    Sequential(
-      (0): Linear(in_features=4, out_features=8, bias=True)
-      (1): ReLU()
-      (2): Linear(in_features=8, out_features=2, bias=True)
-    )
-    """
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation: expected one of {sorted(_ACTIVATIONS)}, got {activation!r}")
-    sizes = [check_int(s, "sizes", minimum=1) for s in sizes]
-    if len(sizes) < 2:
-        raise ValueError(f"sizes: expected at least an input and an output width, got {sizes}")
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2 or last_activation:
-            layers.append(_ACTIVATIONS[activation]())
-    return nn.Sequential(*layers)
-
-
-def _randn(shape, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    if generator is None:
-        return torch.randn(shape, device=like.device, dtype=like.dtype)
-    return torch.randn(shape, generator=generator, device=generator.device,
-                       dtype=like.dtype).to(like.device)
 
 
 class _KeepsLatent(nn.Module):

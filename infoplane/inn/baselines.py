@@ -35,6 +35,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from infoplane._nn import mlp
+from infoplane._nn import randn as _randn
 from infoplane._validation import check_float, check_int
 from infoplane.train import fit as train_fit
 
@@ -195,25 +197,6 @@ def abc_rejection(forward: Callable, sample_prior: Callable, y_star, n_samples: 
     return ABCResult(samples, eps, done)
 
 
-def mlp(dim_in: int, dim_out: int, hidden: int, n_layers: int, activation=nn.ReLU) -> nn.Sequential:
-    """Fully connected net with ``n_layers`` linear layers (``n_layers - 1`` hidden of width ``hidden``)."""
-    n_layers = check_int(n_layers, "n_layers", minimum=1)
-    widths = [dim_in] + [hidden] * (n_layers - 1) + [dim_out]
-    layers: list[nn.Module] = []
-    for i in range(n_layers):
-        layers.append(nn.Linear(widths[i], widths[i + 1]))
-        if i < n_layers - 1:
-            layers.append(activation())
-    return nn.Sequential(*layers)
-
-
-def _randn(shape, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    if generator is None:
-        return torch.randn(shape, dtype=like.dtype, device=like.device)
-    return torch.randn(shape, generator=generator, dtype=like.dtype,
-                       device=generator.device).to(like.device)
-
-
 class ConditionalVAE(nn.Module):
     """Conditional variational autoencoder for ``p(x | y)`` (thesis 4.2.1, B.2, B.5.2).
 
@@ -257,8 +240,8 @@ class ConditionalVAE(nn.Module):
         with torch.random.fork_rng(devices=[]):   # initial weights from ``seed``, globals untouched
             if seed is not None:
                 torch.manual_seed(check_int(seed, "seed", minimum=0))
-            self.encoder = mlp(self.dim_x + self.dim_y, 2 * self.dim_z, hidden, n_layers)
-            self.decoder = mlp(self.dim_z + self.dim_y, self.dim_x, hidden, n_layers)
+            self.encoder = mlp([self.dim_x + self.dim_y] + [hidden] * (n_layers - 1) + [2 * self.dim_z])
+            self.decoder = mlp([self.dim_z + self.dim_y] + [hidden] * (n_layers - 1) + [self.dim_x])
 
     def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Map latent codes ``z`` (n, dim_z) and observations ``y`` (n, dim_y) to ``x`` (n, dim_x)."""

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from infoplane._nn import mlp
 from infoplane._validation import check_float, check_int
 
 Dims = tuple[int, ...]
@@ -71,13 +72,7 @@ def mlp_subnet(hidden: int = 128, depth: int = 2) -> SubnetConstructor:
     depth = check_int(depth, "depth", minimum=1)
 
     def make(c_in: int, c_out: int) -> nn.Module:
-        layers: list[nn.Module] = []
-        width = c_in
-        for _ in range(depth):
-            layers += [nn.Linear(width, hidden), nn.ReLU()]
-            width = hidden
-        layers.append(nn.Linear(width, c_out))
-        return nn.Sequential(*layers)
+        return mlp([c_in] + [hidden] * depth + [c_out])
 
     return make
 

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from infoplane._nn import mlp
 from infoplane._validation import check_float, check_int
 from infoplane.inn.blocks import (
     ActNorm,
@@ -133,7 +134,7 @@ class CINN(nn.Module):
         elif cond_net is None:
             raise ValueError("cond_net: needed when the condition is neither labels (n_classes) "
                              "nor vectors (cond_dims)")
-        self.cond_net = cond_net if cond_net is not None else _mlp(n_in, hidden, self.n_features)
+        self.cond_net = cond_net if cond_net is not None else mlp([n_in, hidden, self.n_features])
 
         feats = (self.n_features,)
         inn = SequenceINN(self.dims)
@@ -280,7 +281,3 @@ def conditional_nll_loss(model: CINN, batch) -> tuple[torch.Tensor, dict[str, to
     True
     """
     return model.loss(batch)
-
-
-def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Module:
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))

@@ -40,8 +40,10 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
+from infoplane._nn import mlp
+from infoplane._nn import randn as _randn
 from infoplane._validation import check_float, check_int
-from infoplane.inn.baselines import _check_pairs, _check_y_star, _randn, mlp
+from infoplane.inn.baselines import _check_pairs, _check_y_star
 from infoplane.inn.blocks import AffineCoupling, Permutation, RandomOrthogonal
 from infoplane.inn.flow import SequenceINN
 from infoplane.metrics.mmd import mmd
@@ -140,7 +142,7 @@ class InverseINN(nn.Module):
         seed_value = 0 if seed is None else check_int(seed, "seed", minimum=0)
 
         def subnet(c_in: int, c_out: int) -> nn.Module:
-            return mlp(c_in, c_out, hidden, n_layers, activation=nn.LeakyReLU)
+            return mlp([c_in] + [hidden] * (n_layers - 1) + [c_out], activation="leaky_relu")
 
         mix = RandomOrthogonal if mixing == "orthogonal" else Permutation
         with torch.random.fork_rng(devices=[]):
