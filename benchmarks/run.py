@@ -21,6 +21,7 @@ def main(names: list[str]) -> int:
     sys.path.insert(0, str(HERE))
     for path in chosen:
         print(f"\n## {path.stem}\n", flush=True)
+        sys.argv = [str(path)]  # each script sees its own defaults, not our arguments
         runpy.run_path(str(path), run_name="__main__")
     return 0
 
