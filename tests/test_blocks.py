@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from flow_helpers import perturb
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,16 +24,6 @@ from infoplane.inn.blocks import (
     conv_subnet,
     mlp_subnet,
 )
-
-
-def perturb(module: torch.nn.Module, seed: int = 0, scale: float = 0.3) -> torch.nn.Module:
-    """Move every parameter away from its (identity) initialisation, reproducibly."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.add_(scale * torch.randn(p.shape, generator=gen, dtype=torch.float64).to(p.dtype))
-    return module
-
 
 # name -> (factory, dims_in, cond_dims); factories build a block with random weights
 CASES = {

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from flow_helpers import perturb
 from torch.utils.data import DataLoader, TensorDataset
 
 from infoplane.data import load_digits
@@ -22,13 +23,6 @@ def one_thread():
     yield
     torch.set_num_threads(before)
 
-
-def perturb(module: torch.nn.Module, seed: int = 0, scale: float = 0.1) -> torch.nn.Module:
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.add_(scale * torch.randn(p.shape, generator=gen, dtype=torch.float64).to(p.dtype))
-    return module
 
 
 MODELS = {
@@ -50,7 +44,7 @@ def make(name, seed=0, n=5):
     x = torch.randn((n, *model.dims), generator=gen, dtype=torch.float64)
     y = conditions(n, gen)
     model(x * 2 + 1, y)  # ActNorm initialisation
-    return perturb(model, seed), x, y
+    return perturb(model, seed, scale=0.1), x, y
 
 
 @pytest.mark.parametrize("name", list(MODELS))

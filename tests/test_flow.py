@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from flow_helpers import perturb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,14 +24,6 @@ from infoplane.inn import (
     mlp_subnet,
     standard_normal_log_prob,
 )
-
-
-def perturb(module: torch.nn.Module, seed: int = 0, scale: float = 0.3) -> torch.nn.Module:
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.add_(scale * torch.randn(p.shape, generator=gen, dtype=torch.float64).to(p.dtype))
-    return module
 
 
 def vector_inn():

@@ -531,7 +531,9 @@ def _brute_ksg_numpy(blocks64, k, subspaces, algorithm, max_bytes):
     return [np.concatenate([p[i] for p in parts]) for i in range(len(subspaces))]
 
 
-def _brute_knn_numpy(x64, k, max_bytes):
+def _brute_rows_numpy(x64, max_bytes, finish):
+    """Max-norm distances of row chunks to all points (self excluded), each passed to
+    ``finish(dist32, start, stop, tol)``; the chunk results concatenated."""
     n = x64.shape[0]
     tol = _tolerance([x64])
     x32 = x64.astype(np.float32)
@@ -540,20 +542,18 @@ def _brute_knn_numpy(x64, k, max_bytes):
     def work(start, stop):
         dist = _max_distances(x32[start:stop], t32)
         dist[np.arange(stop - start), np.arange(start, stop)] = np.inf
-        return _exact_knn_chunk(dist, start, k, tol, [x64])[0]
+        return finish(dist, start, stop, tol)
 
     return np.concatenate(_parallel(work, _chunks(n, 3, max_bytes)))
+
+
+def _brute_knn_numpy(x64, k, max_bytes):
+    return _brute_rows_numpy(
+        x64, max_bytes, lambda dist, start, stop, tol: _exact_knn_chunk(dist, start, k, tol, [x64])[0])
 
 
 def _brute_count_numpy(x64, radius, strict, max_bytes):
-    n = x64.shape[0]
-    tol = _tolerance([x64])
-    x32 = x64.astype(np.float32)
-    t32 = np.ascontiguousarray(x32.T)
-
-    def work(start, stop):
-        dist = _max_distances(x32[start:stop], t32)
-        dist[np.arange(stop - start), np.arange(start, stop)] = np.inf
+    def finish(dist, start, stop, tol):
         return _exact_count_chunk(dist, start, radius[start:stop], strict, tol, [x64])
 
-    return np.concatenate(_parallel(work, _chunks(n, 3, max_bytes)))
+    return _brute_rows_numpy(x64, max_bytes, finish)

@@ -269,7 +269,11 @@ def _groups_and_given(dist, variables, given):
     masks = [_mask(dist, _names(dist, g, "variables")) for g in variables]
     if not masks:
         raise ValueError("variables: need at least one variable")
-    return masks, _mask(dist, given_names)
+    given_mask = _mask(dist, given_names)
+    union = given_mask
+    for m in masks:
+        union |= m
+    return masks, given_mask, union
 
 
 def total_correlation(dist: Distribution, variables=None, given=None, base: float = math.e) -> float:
@@ -286,11 +290,8 @@ def total_correlation(dist: Distribution, variables=None, given=None, base: floa
     """
     dist = as_distribution(dist)
     base = check_base(base)
-    masks, g = _groups_and_given(dist, variables, given)
+    masks, g, union = _groups_and_given(dist, variables, given)
     h = _LazyEntropies(dist.pmf)
-    union = g
-    for m in masks:
-        union |= m
     value = sum(h[m | g] - h[g] for m in masks) - (h[union] - h[g])
     return float(value) / math.log(base) + 0.0
 
@@ -309,11 +310,8 @@ def dual_total_correlation(dist: Distribution, variables=None, given=None, base:
     """
     dist = as_distribution(dist)
     base = check_base(base)
-    masks, g = _groups_and_given(dist, variables, given)
+    masks, g, union = _groups_and_given(dist, variables, given)
     h = _LazyEntropies(dist.pmf)
-    union = g
-    for m in masks:
-        union |= m
     value = h[union] - h[g]
     for i in range(len(masks)):
         rest = g
