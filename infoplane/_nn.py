@@ -1,8 +1,9 @@
-"""Small torch building blocks shared by the model layers (bottleneck/, inn/)."""
+"""Small torch building blocks shared by the model layers: the MLP builder, seeded noise, seeded init."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -49,7 +50,7 @@ def mlp(sizes: Sequence[int], activation: str = "relu", last_activation: bool = 
     return nn.Sequential(*layers)
 
 
-def randn(shape, like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def randn(shape: Sequence[int], like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Standard normal noise of ``shape`` with ``like``'s dtype and device.
 
     Drawn from ``generator`` (on its own device, then moved) when one is given, so a
@@ -67,3 +68,32 @@ def randn(shape, like: torch.Tensor, generator: torch.Generator | None = None) -
         return torch.randn(shape, dtype=like.dtype, device=like.device)
     return torch.randn(shape, generator=generator, dtype=like.dtype,
                        device=generator.device).to(like.device)
+
+
+@contextmanager
+def seeded(seed: int | None) -> Iterator[None]:
+    """Run the block with torch's CPU generator seeded by ``seed``, then restore the global state.
+
+    Models build their layers inside ``with seeded(seed):`` so that the same ``seed``
+    gives the same initial weights and the caller's global RNG is left exactly as it
+    was. ``seed=None`` draws from (and advances) the global RNG as usual.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from infoplane._nn import seeded
+    >>> before = torch.get_rng_state()
+    >>> with seeded(0):
+    ...     a = torch.nn.Linear(2, 2).weight
+    >>> with seeded(0):
+    ...     b = torch.nn.Linear(2, 2).weight
+    >>> bool((a == b).all()), bool((torch.get_rng_state() == before).all())
+    (True, True)
+    """
+    if seed is None:
+        yield
+        return
+    seed = check_int(seed, "seed", minimum=0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

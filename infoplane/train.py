@@ -61,6 +61,18 @@ class FitState:
     history: list[dict[str, float]] = field(default_factory=list)
     last_terms: dict[str, float] = field(default_factory=dict)
     stop: bool = False
+    epochs: int = 0
+    steps_per_epoch: int | None = None
+
+    @property
+    def progress(self) -> float:
+        """Fraction of training done, ``step / (epochs * steps_per_epoch)`` in [0, 1].
+
+        Needs a train loader with a length; raises ValueError otherwise.
+        """
+        if not self.steps_per_epoch or not self.epochs:
+            raise ValueError("train_loader: has no len(), so the progress of training is unknown")
+        return min(1.0, self.step / (self.epochs * self.steps_per_epoch))
 
 
 class Callback:
@@ -69,11 +81,60 @@ class Callback:
     Set ``state.stop = True`` in a hook to end training after the current epoch.
     """
 
+    def on_epoch_start(self, state: FitState) -> None:
+        """Called before the first step of every epoch (``state.epoch`` is the epoch about to run)."""
+
     def on_step_end(self, state: FitState) -> None:
         """Called after every optimizer step."""
 
     def on_epoch_end(self, state: FitState) -> None:
         """Called after every epoch, once ``state.history[-1]`` holds its averages."""
+
+
+class Schedule(Callback):
+    """Set ``target.<attribute> = values(progress)`` before every step, progress in [0, 1].
+
+    The schedule callback of training recipes: a loss object keeps a weight as an
+    attribute and this moves it (for instance the ramp-up of the inverse INN's L_x).
+    ``progress`` is :attr:`FitState.progress`, the fraction of optimizer steps done, so
+    the train loader must have a length.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.utils.data import DataLoader, TensorDataset
+    >>> from infoplane.train import Schedule, fit
+    >>> class Weighted:
+    ...     weight = 0.0
+    ...     def __call__(self, model, batch):
+    ...         loss = self.weight * model(batch[0]).pow(2).mean()
+    ...         return loss, {"weight": torch.tensor(self.weight)}
+    >>> loss = Weighted()
+    >>> model = torch.nn.Linear(2, 1)
+    >>> history = fit(model, loss, DataLoader(TensorDataset(torch.randn(8, 2)), batch_size=4),
+    ...               torch.optim.SGD(model.parameters(), lr=0.1), epochs=2,
+    ...               callbacks=[Schedule(loss, "weight", lambda p: p)], progress=False)
+    >>> [row["train/weight"] for row in history]  # progress 0, 1/4 | 2/4, 3/4
+    [0.125, 0.625]
+    """
+
+    def __init__(self, target: object, attribute: str, values: Callable[[float], float]) -> None:
+        if not hasattr(target, attribute):
+            raise ValueError(f"attribute: {type(target).__name__} has no attribute {attribute!r}")
+        if not callable(values):
+            raise TypeError(f"values: expected a callable of the progress, got {type(values).__name__}")
+        self.target, self.attribute, self.values = target, attribute, values
+
+    def _set(self, state: FitState) -> None:
+        setattr(self.target, self.attribute, self.values(state.progress))
+
+    def on_epoch_start(self, state: FitState) -> None:
+        """Set the value for the first step of the epoch."""
+        self._set(state)
+
+    def on_step_end(self, state: FitState) -> None:
+        """Set the value for the next step."""
+        self._set(state)
 
 
 def to_device(batch, device: torch.device):
@@ -266,7 +327,8 @@ def fit(model: nn.Module, loss_fn: LossFn, train_loader: Iterable,
     dev = torch.device(device) if device is not None else default_device()
     model.to(dev)
     loaders = [train_loader] + ([val_loader] if val_loader is not None else [])
-    state = FitState(model=model, optimizer=optimizer, device=dev)
+    state = FitState(model=model, optimizer=optimizer, device=dev, epochs=epochs,
+                     steps_per_epoch=len(train_loader) if hasattr(train_loader, "__len__") else None)
     if resume_from is not None:
         payload = load_checkpoint(resume_from, model, optimizer, scheduler, loaders)
         state.epoch, state.history = payload["epoch"], payload["history"]
@@ -279,6 +341,8 @@ def fit(model: nn.Module, loss_fn: LossFn, train_loader: Iterable,
         started = time.perf_counter()
         sums: dict[str, float] = {}
         count = steps = 0
+        for cb in callbacks:
+            cb.on_epoch_start(state)
         for batch in train_loader:
             batch = to_device(batch, dev)
             loss, terms = loss_fn(model, batch)
