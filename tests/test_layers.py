@@ -100,3 +100,14 @@ def test_the_walk_sees_the_layers() -> None:
             "infoplane._gaussian"} <= names
     assert layer("infoplane.inn.flow") > layer("infoplane.metrics.mmd") > layer("infoplane._units")
     assert layer("infoplane.plane.recorder") > layer("infoplane.bottleneck.models")
+
+
+def test_the_walk_catches_an_upward_and_a_private_import(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.py"
+    fake.write_text("from infoplane.train import fit\nfrom infoplane.estimators._prepare import as_numpy\n"
+                    "import infoplane.plane.recorder\n")
+    found = imports(fake, "infoplane.inn.fake")
+    assert ("infoplane.train", "fit") in found
+    assert ("infoplane.estimators._prepare", "as_numpy") in found
+    assert [t for t, _ in found if layer(t) > layer("infoplane.inn.fake")] == ["infoplane.train",
+                                                                              "infoplane.plane.recorder"]
