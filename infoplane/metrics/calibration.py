@@ -1,0 +1,268 @@
+"""Calibration of a classifier's probabilities: ECE, MCE, ICE, their geometric mean, reliability diagrams.
+
+Two variants, and every result says which one it is:
+
+- ``"ibinn"`` (thesis appendix C.3, eq. C.48-C.55 = 5.21-5.27): every one of the K class
+  probabilities p(y'|x_j) of every test point is binned; bin i counts n^(i) of them and
+  n_c^(i) of those whose class y' is the true label y_j; the confidence of a bin is its
+  centre P_i = (b_i + b_{i+1}) / 2 and its accuracy Q_i = n_c^(i) / n^(i). The default
+  edges are those of C.3, dense near 0 and 1: 0, 0.01, ..., 0.04, 0.05, 0.15, ..., 0.85,
+  0.95, 0.96, ..., 0.99, 1.
+- ``"top_label"`` (Guo et al. 2017, as torchmetrics' ``CalibrationError``): only the top
+  prediction of each point is binned, with uniform edges; the confidence of a bin is the
+  mean top probability in it, and its accuracy the fraction of correct top predictions.
+
+Then (eq. 5.24-5.27), over the bins that hold at least ``max(min_count, 1)`` entries:
+ECE = sum_i n^(i)/n_tot |P_i - Q_i|, MCE = max_i |P_i - Q_i|,
+ICE = sum_i (b_{i+1} - b_i) |P_i - Q_i|, GME = (ECE MCE ICE)^(1/3). All four are
+fractions (multiply by 100 for the percent of the papers' tables).
+
+Bins are half-open, [b_i, b_{i+1}); a probability of exactly 1 forms a last bin [1, 1] of
+its own (confidence 1, width 0), which is what torchmetrics does, so that the
+``"top_label"`` numbers equal torchmetrics' on the same inputs.
+
+The official IB-INN code differs from C.3 in small ways (its edges are 5 + 8 + 5
+linspaced values, it keeps only bins with more than 20 entries, and it integrates the ICE
+with the trapezoidal rule); ``bins=`` and ``min_count=`` reproduce the first two.
+
+Examples
+--------
+>>> import numpy as np
+>>> from infoplane.metrics.calibration import calibration_errors
+>>> probs = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+>>> result = calibration_errors(probs, [0, 1, 1, 0], variant="top_label", bins=2)
+>>> # one bin holds all four: mean confidence 0.8, accuracy 3/4
+>>> round(result.ece, 4), result.variant
+(0.05, 'top_label')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from infoplane._validation import check_int
+
+__all__ = ["IBINN_BIN_EDGES", "CalibrationResult", "calibration_errors", "overconfidence",
+           "plot_reliability"]
+
+IBINN_BIN_EDGES = np.round(np.concatenate([np.arange(0, 5) * 0.01, 0.05 + np.arange(0, 9) * 0.1,
+                                           0.95 + np.arange(0, 5) * 0.01, [1.0]]), 10)
+"""The bin edges of thesis appendix C.3: 0-0.05 and 0.95-1 in steps of 0.01, 0.1 in between."""
+
+VARIANTS = ("ibinn", "top_label")
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """Calibration errors (fractions, not percent) and the per-bin table they come from.
+
+    Attributes
+    ----------
+    variant : str
+        ``"ibinn"`` (all class probabilities, bin-centre confidence) or ``"top_label"``.
+    ece, mce, ice, gme : float
+        Expected, maximum and integrated calibration error and their geometric mean.
+    edges : ndarray (B + 1,)
+        Bin edges (the extra [1, 1] bin is not among them).
+    counts, correct : ndarray (B + 1,)
+        Entries and correct entries per bin, the last one being the [1, 1] bin.
+    confidence, accuracy : ndarray (B + 1,)
+        P_i and Q_i per bin (NaN where a bin is empty; such bins are left out).
+    used : ndarray of bool (B + 1,)
+        The bins that entered the errors (at least ``max(min_count, 1)`` entries).
+    """
+
+    variant: str
+    ece: float
+    mce: float
+    ice: float
+    gme: float
+    edges: np.ndarray
+    counts: np.ndarray
+    correct: np.ndarray
+    confidence: np.ndarray
+    accuracy: np.ndarray
+    used: np.ndarray
+
+
+def _as_numpy(x: object, name: str) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().double().numpy() if x.is_floating_point() else x.detach().cpu().numpy()
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name}: expected an array ({err})") from None
+
+
+def _check_probs_labels(probs: object, labels: object) -> tuple[np.ndarray, np.ndarray]:
+    p = _as_numpy(probs, "probs").astype(float)
+    if p.ndim != 2 or p.shape[1] < 2 or p.shape[0] < 1:
+        raise ValueError(f"probs: expected shape (n_samples, n_classes >= 2), got {p.shape}")
+    if not np.isfinite(p).all():
+        raise ValueError("probs: contains NaN or infinite values")
+    if (p < 0).any() or (p > 1).any():
+        raise ValueError("probs: expected probabilities in [0, 1]")
+    if np.abs(p.sum(1) - 1.0).max() > 1e-4:
+        worst = p.sum(1)[np.abs(p.sum(1) - 1).argmax()]
+        raise ValueError(f"probs: rows must sum to 1 (the worst row sums to {worst:.6g})")
+    y = _as_numpy(labels, "labels").reshape(-1)
+    if y.shape[0] != p.shape[0]:
+        raise ValueError(f"labels: expected {p.shape[0]} labels to match probs, got {y.shape[0]}")
+    if not np.issubdtype(y.dtype, np.integer):
+        if np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)):
+            y = y.astype(int)
+        else:
+            raise ValueError("labels: expected integer class labels")
+    if (y < 0).any() or (y >= p.shape[1]).any():
+        raise ValueError(f"labels: expected classes in [0, {p.shape[1]}), got {y.min()}..{y.max()}")
+    return p, y
+
+
+def _edges(bins: int | np.ndarray | None, variant: str) -> np.ndarray:
+    if bins is None:
+        return IBINN_BIN_EDGES.copy() if variant == "ibinn" else np.linspace(0.0, 1.0, 16)
+    if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
+        return np.linspace(0.0, 1.0, check_int(bins, "bins", minimum=1) + 1)
+    edges = np.asarray(_as_numpy(bins, "bins"), dtype=float).reshape(-1)
+    if edges.size < 2 or edges[0] != 0.0 or edges[-1] != 1.0 or (np.diff(edges) <= 0).any():
+        raise ValueError("bins: expected an int or increasing edges from 0 to 1")
+    return edges
+
+
+def calibration_errors(probs: object, labels: object, variant: str = "ibinn",
+                       bins: int | np.ndarray | None = None, min_count: int = 0) -> CalibrationResult:
+    """ECE, MCE, ICE and GME of predicted class probabilities (fractions; thesis eq. 5.24-5.27).
+
+    Parameters
+    ----------
+    probs : array (n_samples, n_classes)
+        Predicted probabilities p(y'|x) (rows sum to 1); NumPy or torch.
+    labels : array (n_samples,)
+        True classes.
+    variant : {"ibinn", "top_label"}
+        Which probabilities are binned and what a bin's confidence is (module docstring).
+    bins : int or array of edges, optional
+        Number of uniform bins or the edges themselves; default the C.3 edges for
+        ``"ibinn"`` and 15 uniform bins (torchmetrics' default) for ``"top_label"``.
+    min_count : int
+        Bins with fewer entries are left out of all four errors (noisy bins).
+
+    Returns
+    -------
+    CalibrationResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from infoplane.metrics.calibration import calibration_errors
+    >>> probs = np.array([[0.7, 0.3]] * 10)       # always 70 % sure of class 0 ...
+    >>> labels = np.array([0] * 7 + [1] * 3)      # ... and right 70 % of the time
+    >>> r = calibration_errors(probs, labels, variant="top_label", bins=10)
+    >>> round(r.ece, 12), round(r.mce, 12)
+    (0.0, 0.0)
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"variant: expected one of {VARIANTS}, got {variant!r}")
+    p, y = _check_probs_labels(probs, labels)
+    min_count = check_int(min_count, "min_count", minimum=0)
+    edges = _edges(bins, variant)
+    n_bins = edges.size - 1
+    if variant == "ibinn":
+        values = p.reshape(-1)
+        hits = (np.arange(p.shape[1])[None, :] == y[:, None]).reshape(-1).astype(float)
+    else:
+        values = p.max(1)
+        hits = (p.argmax(1) == y).astype(float)
+    # [b_i, b_{i+1}) for i < B, and p == 1 in a bin [1, 1] of its own (index B)
+    index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n_bins)
+    counts = np.bincount(index, minlength=n_bins + 1).astype(float)
+    correct = np.bincount(index, weights=hits, minlength=n_bins + 1)
+    occupied = counts > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = np.where(occupied, correct / counts, np.nan)
+        if variant == "ibinn":
+            centres = np.append(0.5 * (edges[:-1] + edges[1:]), 1.0)
+            confidence = np.where(occupied, centres, np.nan)
+        else:
+            sums = np.bincount(index, weights=values, minlength=n_bins + 1)
+            confidence = np.where(occupied, sums / counts, np.nan)
+    used = counts >= max(min_count, 1)
+    if not used.any():
+        raise ValueError(f"min_count: no bin holds {min_count} entries "
+                         f"(the fullest holds {int(counts.max())})")
+    gap = np.abs(confidence[used] - accuracy[used])
+    widths = np.append(np.diff(edges), 0.0)[used]
+    ece = float((counts[used] * gap).sum() / counts[used].sum())
+    mce = float(gap.max())
+    ice = float((widths * gap).sum())
+    gme = float(np.cbrt(ece * mce * ice))
+    return CalibrationResult(variant, ece, mce, ice, gme, edges, counts, correct, confidence, accuracy, used)
+
+
+def overconfidence(probs: object, labels: object, threshold: float = 0.997) -> float:
+    """Overconfidence error: the error rate of predictions at least ``threshold`` sure, over 1 - threshold.
+
+    Thesis sec. 5.6 (OCE, C_crit = 99.7 %): an error rate of 1.2 % among predictions
+    with confidence >= 99.7 % gives 1.2 / 0.3 = 4; 1 or less means the confident
+    predictions are no more often wrong than their confidence allows. Raises ValueError
+    when no prediction reaches the threshold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from infoplane.metrics.calibration import overconfidence
+    >>> probs = np.array([[0.999, 0.001]] * 100)
+    >>> labels = np.array([0] * 98 + [1] * 2)       # 2 % wrong where 0.3 % are allowed
+    >>> round(overconfidence(probs, labels), 4)
+    6.6667
+    """
+    p, y = _check_probs_labels(probs, labels)
+    if not 0.0 < float(threshold) < 1.0:
+        raise ValueError(f"threshold: expected a confidence in (0, 1), got {threshold!r}")
+    sure = p.max(1) >= threshold
+    if not sure.any():
+        raise ValueError(f"threshold: no prediction is {threshold} sure "
+                         f"(the most confident is {p.max():.6g})")
+    error = float((p.argmax(1)[sure] != y[sure]).mean())
+    return error / (1.0 - float(threshold))
+
+
+def plot_reliability(result: CalibrationResult, ax: object = None, label: str | None = None) -> object:
+    """Reliability diagram: accuracy Q against confidence P per used bin, and the diagonal.
+
+    Parameters
+    ----------
+    result : CalibrationResult
+    ax : matplotlib Axes, optional
+    label : str, optional
+        Legend label of the curve; by default the variant and the ECE in percent.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from infoplane.metrics.calibration import calibration_errors, plot_reliability
+    >>> r = calibration_errors(np.array([[0.8, 0.2], [0.3, 0.7]]), [0, 0], variant="top_label", bins=5)
+    >>> plot_reliability(r).get_xlabel()
+    'confidence P'
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(result, CalibrationResult):
+        raise TypeError(f"result: expected a CalibrationResult, got {type(result).__name__}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    used = result.used
+    text = label if label is not None else f"{result.variant}: ECE {100 * result.ece:.2f} %"
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
+    ax.plot(result.confidence[used], result.accuracy[used], "o-", ms=3, label=text)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence P", ylabel="accuracy Q")
+    ax.legend(fontsize=7, loc="upper left")
+    return ax
+

@@ -1,0 +1,118 @@
+"""metrics.calibration on constructed predictions with known errors, and against torchmetrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from infoplane.metrics.calibration import (
+    IBINN_BIN_EDGES,
+    calibration_errors,
+    overconfidence,
+    plot_reliability,
+)
+
+
+def test_the_ibinn_edges_are_those_of_appendix_c3() -> None:
+    expected = [0, .01, .02, .03, .04, .05, .15, .25, .35, .45, .55, .65, .75, .85, .95, .96, .97, .98,
+                .99, 1.0]
+    np.testing.assert_allclose(IBINN_BIN_EDGES, expected, atol=1e-12)
+
+
+def test_perfectly_calibrated_predictions_have_zero_error_in_both_variants() -> None:
+    # two classes, confidence 0.75 for class 0 in every row, class 0 true in 3 of 4 rows:
+    # class-0 probabilities 0.75 are right 75 % of the time, class-1 probabilities 0.25 25 %
+    probs = np.tile([0.75, 0.25], (400, 1))
+    labels = np.array([0, 0, 0, 1] * 100)
+    for variant, bins in (("top_label", 4), ("ibinn", np.array([0, 0.2, 0.3, 0.7, 0.8, 1.0]))):
+        r = calibration_errors(probs, labels, variant=variant, bins=bins)
+        assert (r.ece, r.mce, r.ice, r.gme) == pytest.approx((0, 0, 0, 0), abs=1e-12), variant
+
+
+def test_constant_confidence_gives_the_gap_to_the_accuracy() -> None:
+    c, acc = 0.9, 0.6
+    n = 1000
+    probs = np.tile([c, 1 - c], (n, 1))
+    labels = (np.arange(n) >= acc * n).astype(int)   # class 0 true for the first 60 %
+    r = calibration_errors(probs, labels, variant="top_label", bins=10)
+    assert r.ece == pytest.approx(abs(c - acc), abs=1e-12)
+    assert r.mce == pytest.approx(abs(c - acc), abs=1e-12)
+    assert r.ice == pytest.approx(0.1 * abs(c - acc), abs=1e-12)   # one bin of width 0.1
+
+
+def test_always_overconfident_predictions() -> None:
+    # confidence 0.99 on the top class, which is right only half the time; with the C.3 bins
+    # the 0.99 probabilities (bin [0.99, 1), centre 0.995) are right 50 %, the 0.01 ones
+    # (bin [0.01, 0.02), centre 0.015) are right 50 % too
+    n = 2000
+    probs = np.tile([0.99, 0.01], (n, 1))
+    labels = np.arange(n) % 2
+    r = calibration_errors(probs, labels, variant="ibinn")
+    gap_hi, gap_lo = abs(0.995 - 0.5), abs(0.015 - 0.5)
+    assert r.ece == pytest.approx((gap_hi + gap_lo) / 2, abs=1e-12)
+    assert r.mce == pytest.approx(gap_hi, abs=1e-12)
+    assert r.ice == pytest.approx(0.01 * gap_hi + 0.01 * gap_lo, abs=1e-12)
+    assert r.gme == pytest.approx(np.cbrt(r.ece * r.mce * r.ice), rel=1e-12)
+    assert int(r.counts.sum()) == 2 * n          # every class probability is binned
+    top = calibration_errors(probs, labels, variant="top_label")
+    assert top.ece == pytest.approx(0.99 - 0.5, abs=1e-12)
+
+
+def test_min_count_drops_sparse_bins() -> None:
+    probs = np.array([[0.95, 0.05]] * 50 + [[0.55, 0.45]])
+    labels = np.zeros(51, dtype=int)
+    full = calibration_errors(probs, labels, variant="top_label", bins=10)
+    sparse = calibration_errors(probs, labels, variant="top_label", bins=10, min_count=2)
+    assert full.mce == pytest.approx(0.45, abs=1e-12)     # the single 0.55 prediction, right
+    assert sparse.mce == pytest.approx(0.05, abs=1e-12)
+    with pytest.raises(ValueError, match=r"^min_count:"):
+        calibration_errors(probs, labels, variant="top_label", bins=10, min_count=100)
+
+
+@pytest.mark.parametrize("n_bins", [5, 15, 30])
+def test_top_label_equals_torchmetrics(n_bins: int) -> None:
+    torchmetrics = pytest.importorskip("torchmetrics")
+    gen = torch.Generator().manual_seed(n_bins)
+    logits = torch.randn(2000, 6, generator=gen) * 3
+    probs = torch.softmax(logits, 1)
+    labels = torch.randint(0, 6, (2000,), generator=gen)
+    probs[:10] = torch.nn.functional.one_hot(labels[:10], 6).float()   # confidences of exactly 1
+    ours = calibration_errors(probs, labels, variant="top_label", bins=n_bins)
+    for norm, value in (("l1", ours.ece), ("max", ours.mce)):
+        metric = torchmetrics.CalibrationError(task="multiclass", num_classes=6, n_bins=n_bins, norm=norm)
+        assert value == pytest.approx(float(metric(probs, labels)), abs=2e-6), norm
+
+
+def test_overconfidence_matches_the_thesis_example() -> None:
+    probs = np.array([[0.998, 0.002]] * 1000)
+    labels = np.array([1] * 12 + [0] * 988)           # 1.2 % wrong at >= 99.7 % confidence
+    assert overconfidence(probs, labels) == pytest.approx(1.2 / 0.3, rel=1e-12)
+    with pytest.raises(ValueError, match=r"^threshold:"):
+        overconfidence(np.array([[0.6, 0.4]]), [0])
+
+
+@pytest.mark.parametrize(("kwargs", "argument"), [
+    ({"probs": np.ones((3, 2))}, "probs"),
+    ({"probs": np.array([[0.5, 0.5], [np.nan, 1]])}, "probs"),
+    ({"probs": np.ones(3) / 3}, "probs"),
+    ({"labels": [0, 1]}, "labels"),
+    ({"labels": [0, 1, 2]}, "labels"),
+    ({"labels": [0.5, 1, 0]}, "labels"),
+    ({"variant": "guo"}, "variant"),
+    ({"bins": np.array([0.0, 0.6, 0.5, 1.0])}, "bins"),
+    ({"bins": 0}, "bins"),
+])
+def test_bad_inputs_name_the_argument(kwargs: dict, argument: str) -> None:
+    args = {"probs": np.array([[0.5, 0.5], [0.2, 0.8], [0.9, 0.1]]), "labels": [0, 1, 0], **kwargs}
+    with pytest.raises(ValueError, match=rf"^{argument}:"):
+        calibration_errors(**args)
+
+
+def test_reliability_diagram_plots_the_used_bins() -> None:
+    r = calibration_errors(np.tile([0.9, 0.1], (10, 1)), [0] * 9 + [1], variant="top_label", bins=10)
+    ax = plot_reliability(r)
+    xs, ys = ax.lines[1].get_data()
+    assert list(xs) == pytest.approx([0.9]) and list(ys) == pytest.approx([0.9])
+    with pytest.raises(TypeError, match=r"^result:"):
+        plot_reliability({"ece": 0.1})
