@@ -1,0 +1,401 @@
+"""IB-INN: a normalizing flow with a Gaussian-mixture latent, trained with the information bottleneck.
+
+Ardizzone, Mackowiak, Rother & Koethe (NeurIPS 2020; thesis ch. 5, appendix C.2). An
+INN g maps an input x, perturbed by eps ~ N(0, sigma^2 I) (eq. 4-5; sigma = 1e-3), to
+z = g(x + eps), whose density is a mixture with one unit-covariance Gaussian per class,
+q(z) = sum_y w_y N(z; mu_y, I). The model is a generative classifier: q(x|y) =
+N(g(x); mu_y, I) |det J_g(x)|, and Bayes' rule in latent space gives q(y|x).
+
+Losses, all in nats (``IBINNLoss``):
+
+- L_X = E[-log q_X(x + eps)] (eq. 5), computed as C.46 with a logsumexp over classes and
+  every constant kept, so that L_X is a true negative log-likelihood;
+- L_Y = E_t[log q(y | z) - log w_y] (eq. 6-7, C.47 with log_softmax), the Barber-Agakov
+  bound CI(Y, Z_E) <= I(Y, Z_E) with label-smoothed targets t; its gradient does not reach
+  the class weights w_y (C.42: L_Y alone would drive them to infinity);
+- L_IB = 2 / (1 + gamma) (L_X / dim(X) - gamma L_Y) (eq. 9), gamma = beta / dim(X);
+  ``gamma=0`` keeps only L_X (a plain flow with a mixture latent), ``gamma=inf`` only L_Y
+  (a discriminative classifier), and ``class_nll_loss`` is beta = 1, the classical
+  generative classifier of eq. 8's discussion.
+
+Examples
+--------
+>>> import torch
+>>> from infoplane.inn.ibinn import IBINN, IBINNLoss
+>>> model = IBINN(4, n_classes=3, n_blocks=2, hidden=(16,), seed=0)
+>>> x, y = torch.rand(8, 4), torch.arange(8) % 3
+>>> loss, terms = IBINNLoss(gamma=1.0)(model, (x, y))
+>>> sorted(terms)
+['L_X', 'L_Y', 'accuracy', 'bits_per_dim']
+>>> model.predict_proba(x).sum(1).allclose(torch.ones(8))
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from infoplane._gaussian import LOG_2PIE, GaussianLatent, GaussianMixture
+from infoplane._nn import mlp, randn, seeded
+from infoplane._validation import check_float, check_int
+from infoplane.inn.blocks import AffineCoupling, Flatten, HaarDownsampling, Permutation, RandomOrthogonal
+from infoplane.inn.flow import SequenceINN
+from infoplane.metrics.density import bits_per_dim
+
+__all__ = ["IBINN", "IBINNLoss", "class_nll_loss", "equidistant_means", "gamma_to_beta", "beta_to_gamma"]
+
+
+def equidistant_means(n_classes: int, dim: int, distance: float = 5.0) -> torch.Tensor:
+    """K class means in R^dim whose every pair is exactly ``distance`` apart.
+
+    For ``dim >= K``: mean k is ``distance / sqrt(2 m)`` times the sum of the unit vectors
+    ``e_{k + K j}``, j < m = dim // K (the official code's construction: scaled, disjoint
+    one-hot blocks). For ``dim = K - 1``: a regular simplex. Fewer dimensions cannot hold
+    K equidistant points, and raise ValueError.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from infoplane.inn.ibinn import equidistant_means
+    >>> mu = equidistant_means(3, 7, distance=5.0)
+    >>> torch.pdist(mu).round(decimals=5).tolist()
+    [5.0, 5.0, 5.0]
+    """
+    k = check_int(n_classes, "n_classes", minimum=2)
+    d = check_int(dim, "dim", minimum=1)
+    distance = check_float(distance, "distance", low=0.0, low_open=True)
+    if d >= k:
+        m = d // k
+        means = torch.zeros(k, d, dtype=torch.float64)
+        for j in range(m):
+            means[:, j * k:(j + 1) * k] = torch.eye(k, dtype=torch.float64)
+        return (means * distance / math.sqrt(2 * m)).to(torch.get_default_dtype())
+    if d == k - 1:
+        # centred one-hot vectors of R^K lie in a (K-1)-dimensional subspace: rotate them there
+        centred = torch.eye(k, dtype=torch.float64) - 1.0 / k
+        basis = torch.linalg.svd(centred).Vh[: k - 1]             # (K-1, K) orthonormal rows
+        means = centred @ basis.T                                  # pairwise distance sqrt(2)
+        return (means * distance / math.sqrt(2)).to(torch.get_default_dtype())
+    raise ValueError(f"dim: {k} equidistant class means need at least {k - 1} latent dimensions, got {d}")
+
+
+def gamma_to_beta(gamma: float, dim: int) -> float:
+    """The IB weight beta = gamma dim(X) of the rebalanced loss (eq. 9).
+
+    Examples
+    --------
+    >>> from infoplane.inn.ibinn import gamma_to_beta
+    >>> gamma_to_beta(0.5, 784)
+    392.0
+    """
+    return check_float(gamma, "gamma", low=0.0) * check_int(dim, "dim", minimum=1)
+
+
+def beta_to_gamma(beta: float, dim: int) -> float:
+    """The rebalanced weight gamma = beta / dim(X) (eq. 9).
+
+    Examples
+    --------
+    >>> from infoplane.inn.ibinn import beta_to_gamma
+    >>> beta_to_gamma(392.0, 784)
+    0.5
+    """
+    return check_float(beta, "beta", low=0.0) / check_int(dim, "dim", minimum=1)
+
+
+def _check_hidden(hidden: Sequence[int], name: str) -> tuple[int, ...]:
+    if isinstance(hidden, int) or not isinstance(hidden, Sequence) or len(hidden) == 0:
+        raise ValueError(f"{name}: expected a non-empty sequence of widths, got {hidden!r}")
+    return tuple(check_int(h, name, minimum=1) for h in hidden)
+
+
+def _fc_subnet(hidden: tuple[int, ...]) -> Callable[[int, int], nn.Module]:
+    def make(c_in: int, c_out: int) -> nn.Module:
+        return mlp([c_in, *hidden, c_out])
+
+    return make
+
+
+def _conv_subnet(width: int) -> Callable[[int, int], nn.Module]:
+    def make(c_in: int, c_out: int) -> nn.Module:
+        return nn.Sequential(nn.Conv2d(c_in, width, 3, padding=1), nn.ReLU(),
+                             nn.Conv2d(width, width, 3, padding=1), nn.ReLU(),
+                             nn.Conv2d(width, c_out, 3, padding=1))
+
+    return make
+
+
+class IBINN(nn.Module):
+    """The IB-INN generative classifier: z = g(x + eps) with a class-wise Gaussian-mixture latent.
+
+    Parameters
+    ----------
+    dims : int or (C, H, W)
+        Shape of one input. Vectors get ``n_blocks`` fully connected affine couplings,
+        each followed by a fixed random orthogonal mixing. Images (thesis ch. 5, the
+        official MNIST model) get, per entry of ``conv_blocks``, a Haar downsampling and
+        that many convolutional couplings with channel permutations, then a flattening
+        and ``n_blocks`` fully connected couplings.
+    n_classes : int
+    n_blocks : int
+        Fully connected coupling blocks.
+    hidden : sequence of int
+        Hidden widths of the fully connected subnetworks.
+    conv_blocks, conv_hidden : sequences of int
+        Convolutional couplings per resolution stage and the width of their subnetworks
+        (images only).
+    clamp : float
+        Soft clamp of the coupling scales (thesis eq. 3.13).
+    sigma : float
+        Standard deviation of the input noise eps (eq. 4-5).
+    mu_init : float
+        Initial distance between every pair of class means (:func:`equidistant_means`).
+    class_priors : tensor (K,), optional
+        p(y) for the fixed class weights; default uniform.
+    learn_means : bool
+        Train the class means (``False`` keeps them fixed on their hypersphere: the
+        regularised class-NLL baseline).
+    learn_weights : bool
+        Train the class log-weights (with gradients from L_X only).
+    seed : int, optional
+        Seed of the weights and the fixed mixings; the global RNG is left alone.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from infoplane.inn.ibinn import IBINN
+    >>> model = IBINN((1, 8, 8), n_classes=10, conv_blocks=(1, 1), conv_hidden=(8, 8),
+    ...               n_blocks=1, hidden=(32,), seed=0)
+    >>> z, log_det = model(torch.rand(2, 1, 8, 8))
+    >>> tuple(z.shape), tuple(log_det.shape)
+    ((2, 64), (2,))
+    """
+
+    def __init__(self, dims: int | Sequence[int], n_classes: int, *, n_blocks: int = 8,
+                 hidden: Sequence[int] = (256, 256), conv_blocks: Sequence[int] = (2, 2),
+                 conv_hidden: Sequence[int] = (32, 64), clamp: float = 1.0, sigma: float = 1e-3,
+                 mu_init: float = 5.0, class_priors: torch.Tensor | None = None,
+                 learn_means: bool = True, learn_weights: bool = False, seed: int | None = None) -> None:
+        super().__init__()
+        self.n_classes = check_int(n_classes, "n_classes", minimum=2)
+        n_blocks = check_int(n_blocks, "n_blocks", minimum=0)
+        hidden = _check_hidden(hidden, "hidden")
+        clamp = check_float(clamp, "clamp", low=0.0, low_open=True)
+        self.sigma = check_float(sigma, "sigma", low=0.0)
+        dims_t = (dims,) if isinstance(dims, int) else tuple(dims)
+        if len(dims_t) not in (1, 3):
+            raise ValueError(f"dims: expected D or (C, H, W), got {dims!r}")
+        base_seed = 0 if seed is None else check_int(seed, "seed", minimum=0)
+        with seeded(seed):
+            flow = SequenceINN(dims_t)
+            if len(dims_t) == 3:
+                conv_blocks = tuple(check_int(b, "conv_blocks", minimum=0) for b in conv_blocks)
+                conv_hidden = _check_hidden(conv_hidden, "conv_hidden")
+                if len(conv_blocks) != len(conv_hidden):
+                    raise ValueError(f"conv_hidden: expected one width per stage ({len(conv_blocks)}), "
+                                     f"got {len(conv_hidden)}")
+                for stage, (count, width) in enumerate(zip(conv_blocks, conv_hidden, strict=True)):
+                    if flow.dims_out[1] % 2 or flow.dims_out[2] % 2:
+                        raise ValueError(f"dims: stage {stage} needs an even image size, got {flow.dims_out}")
+                    flow.append(HaarDownsampling)
+                    for k in range(count):
+                        flow.append(AffineCoupling, subnet_constructor=_conv_subnet(width), clamp=clamp)
+                        flow.append(Permutation, seed=base_seed * 1000 + 100 * stage + k)
+                flow.append(Flatten)
+            width = flow.dims_out[0]
+            for k in range(n_blocks):
+                flow.append(AffineCoupling, subnet_constructor=_fc_subnet(hidden), clamp=clamp)
+                flow.append(RandomOrthogonal, seed=base_seed * 1000 + 500 + k)
+        self.flow = flow
+        self.dims = dims_t
+        self.n_dims = math.prod(dims_t)
+        self.latent_dim = width
+        if class_priors is None:
+            log_w = torch.zeros(self.n_classes)
+        else:
+            priors = torch.as_tensor(class_priors, dtype=torch.get_default_dtype()).reshape(-1)
+            if priors.shape[0] != self.n_classes or bool((priors <= 0).any()):
+                raise ValueError(f"class_priors: expected {self.n_classes} positive probabilities")
+            log_w = torch.log(priors / priors.sum())
+        self.latent_density = GaussianMixture(equidistant_means(self.n_classes, width, mu_init),
+                                              log_weights=log_w, learn_means=learn_means,
+                                              learn_weights=learn_weights)
+
+    def _check(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x: expected a torch.Tensor, got {type(x).__name__}")
+        if tuple(x.shape[1:]) != self.dims:
+            raise ValueError(f"x: expected shape (n, {', '.join(map(str, self.dims))}), got {tuple(x.shape)}")
+        return x
+
+    def forward(self, x: torch.Tensor, rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """z = g(x) and log|det J| per sample (``rev=True``: x = g^-1(z) and its log-det)."""
+        if not rev:
+            self._check(x)
+        return self.flow(x, rev=rev)
+
+    def perturb(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """x + eps with eps ~ N(0, sigma^2 I) (eq. 4); a new tensor, ``x`` is not changed."""
+        return x + self.sigma * randn(x.shape, x, generator)
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """log q(x) = log q(g(x)) + log|det J_g(x)| per sample, in nats, every constant included."""
+        z, log_det = self(x)
+        return self.latent_density.log_prob(z) + log_det
+
+    def class_log_likelihood(self, x: torch.Tensor) -> torch.Tensor:
+        """log q(x|y) = log N(g(x); mu_y, I) + log|det J|, shape ``(n, K)``, in nats."""
+        z, log_det = self(x)
+        return self.latent_density.component_log_prob(z) + log_det[:, None]
+
+    def predict_log_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """log q(y|x) by Bayes' rule in latent space (the Jacobian cancels), shape ``(n, K)``."""
+        z, _ = self(x)
+        return self.latent_density.log_posterior(z)
+
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """q(y|x), shape ``(n, K)``; each row sums to one."""
+        return self.predict_log_proba(x).exp()
+
+    def sample(self, y: torch.Tensor, temperature: float = 1.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw x = g^-1(mu_y + temperature * eps) for each class label in ``y``, shape ``(n, *dims)``."""
+        y = torch.as_tensor(y).reshape(-1)
+        z = self.latent_density.sample(y.shape[0], component=y, temperature=temperature, generator=generator)
+        with torch.no_grad():
+            x, _ = self(z, rev=True)
+        return x
+
+    def latent(self, x: torch.Tensor) -> GaussianLatent:
+        """The latent for the information-plane recorder: z = g(x), a deterministic layer."""
+        z, _ = self(x)
+        return GaussianLatent(z, z, None)
+
+    def information_terms(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+        """The paper's own estimates on ``(x, y)``, in nats: CI(X, Z_E) and CI(Y, Z_E).
+
+        ``i_xz`` = L_X - dim(X)/2 ln(2 pi e sigma^2) (Proposition 3: the cross-information of
+        X and Z_E = g(x + eps); large for small sigma), ``i_zy`` = H(Y) + E log q(y|z) with
+        H(Y) of the class weights (eq. 6), and ``l_x`` = L_X. Noise is drawn from a generator
+        seeded with 0, so two calls agree.
+        """
+        gen = torch.Generator(device=x.device).manual_seed(0)
+        with torch.no_grad():
+            x_eps = self.perturb(self._check(x), gen)
+            z, log_det = self(x_eps)
+            l_x = -(self.latent_density.log_prob(z) + log_det).mean()
+            log_w = self.latent_density.log_weights()
+            log_post = self.latent_density.log_posterior(z)
+            y = torch.as_tensor(y, device=z.device).reshape(-1).long()
+            i_zy = -(log_w.exp() * log_w).sum() + log_post.gather(1, y[:, None]).mean()
+        noise_entropy = 0.5 * self.n_dims * (LOG_2PIE + 2 * math.log(self.sigma)) if self.sigma > 0 else 0.0
+        return {"i_xz": float(l_x) - noise_entropy, "i_zy": float(i_zy), "l_x": float(l_x)}
+
+
+class IBINNLoss:
+    """The rebalanced IB-INN loss L_IB = 2/(1+gamma) (L_X / dim(X) - gamma L_Y) (eq. 9), in nats.
+
+    Parameters
+    ----------
+    gamma : float
+        The rebalanced IB weight gamma = beta / dim(X) >= 0; ``math.inf`` keeps only L_Y
+        (the loss is then -L_Y), 0 only L_X / dim(X).
+    label_smoothing : float
+        Targets t = (1 - s) onehot(y) + s / K (the paper's 0.05).
+    bin_width : float
+        Quantisation step of the data for the logged bits/dim (1/256 for 8-bit images in
+        [0, 1]; 1/16 for the digits data).
+    generator : torch.Generator, optional
+        Source of the input noise eps.
+
+    The terms, per example: ``L_X`` (nats per dimension), ``L_Y`` (nats, the CI(Y, Z_E)
+    bound: larger is better), ``bits_per_dim`` (of L_X, with the bin width) and
+    ``accuracy``.
+
+    Examples
+    --------
+    >>> import math, torch
+    >>> from infoplane.inn.ibinn import IBINN, IBINNLoss
+    >>> model = IBINN(2, n_classes=2, n_blocks=1, hidden=(8,), sigma=0.0, seed=0)
+    >>> x, y = torch.zeros(4, 2), torch.tensor([0, 1, 0, 1])
+    >>> l0, t0 = IBINNLoss(gamma=0)(model, (x, y))
+    >>> bool(torch.isclose(l0, 2 * t0["L_X"]))        # gamma = 0: 2 L_X / dim(X)
+    True
+    """
+
+    def __init__(self, gamma: float = 1.0, label_smoothing: float = 0.05, *, bin_width: float = 1 / 256,
+                 generator: torch.Generator | None = None) -> None:
+        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or math.isnan(gamma) or gamma < 0:
+            raise ValueError(f"gamma: expected a number >= 0 (math.inf allowed), got {gamma!r}")
+        self.gamma = float(gamma)
+        self.label_smoothing = check_float(label_smoothing, "label_smoothing", low=0.0, high=1.0,
+                                           high_open=True)
+        self.bin_width = check_float(bin_width, "bin_width", low=0.0, low_open=True)
+        self.generator = generator
+
+    def terms(self, model: IBINN, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-batch means of L_X (nats, total per example), L_Y (nats) and the accuracy."""
+        if not isinstance(model, IBINN):
+            raise TypeError(f"model: expected an IBINN, got {type(model).__name__}")
+        y = torch.as_tensor(y, device=x.device).reshape(-1).long()
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(f"y: expected {x.shape[0]} labels to match x, got {y.shape[0]}")
+        z, log_det = model(model.perturb(x, self.generator))
+        density = model.latent_density
+        joint = density.component_log_prob(z) + density.log_weights()        # (n, K)
+        l_x = -(torch.logsumexp(joint, dim=1) + log_det)                    # eq. 5, C.46
+        log_w = density.log_weights().detach()                              # C.42: no L_Y gradient
+        log_post = torch.log_softmax(density.component_log_prob(z) + log_w, dim=1)
+        k = model.n_classes
+        targets = F.one_hot(y, k).to(z.dtype) * (1 - self.label_smoothing) + self.label_smoothing / k
+        l_y = ((log_post - log_w) * targets).sum(1)                         # eq. 6-7, C.47
+        accuracy = (joint.argmax(1) == y).to(z.dtype).mean()
+        return {"L_X": l_x.mean(), "L_Y": l_y.mean(), "accuracy": accuracy}
+
+    def __call__(self, model: IBINN, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[
+            torch.Tensor, dict[str, torch.Tensor]]:
+        x, y = batch
+        t = self.terms(model, x, y)
+        l_x_dim = t["L_X"] / model.n_dims
+        if math.isinf(self.gamma):
+            loss = -t["L_Y"]
+        else:
+            loss = 2.0 / (1.0 + self.gamma) * (l_x_dim - self.gamma * t["L_Y"])   # eq. 9
+        terms = {"L_X": l_x_dim.detach(), "L_Y": t["L_Y"].detach(),
+                 "bits_per_dim": bits_per_dim(t["L_X"].detach(), model.n_dims, bin_width=self.bin_width),
+                 "accuracy": t["accuracy"]}
+        return loss, terms
+
+
+def class_nll_loss(model: IBINN, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[
+        torch.Tensor, dict[str, torch.Tensor]]:
+    """The class-conditional NLL -E log q(x + eps | y) / dim(X) (beta = 1), in nats per dimension.
+
+    The classical generative-classifier loss (the paper's "Class-NLL"): it pulls each
+    latent towards its own class mean and never pushes it from the others, so the means
+    tend to collapse. With ``IBINN(learn_means=False)`` the means stay on their
+    hypersphere (the regularised baseline).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from infoplane.inn.ibinn import IBINN, class_nll_loss
+    >>> model = IBINN(2, n_classes=2, n_blocks=1, hidden=(8,), seed=0)
+    >>> loss, terms = class_nll_loss(model, (torch.zeros(3, 2), torch.tensor([0, 1, 1])))
+    >>> sorted(terms)
+    ['accuracy', 'class_nll']
+    """
+    if not isinstance(model, IBINN):
+        raise TypeError(f"model: expected an IBINN, got {type(model).__name__}")
+    x, y = batch
+    y = torch.as_tensor(y, device=x.device).reshape(-1).long()
+    z, log_det = model(model.perturb(x))
+    comp = model.latent_density.component_log_prob(z)
+    nll = -(comp.gather(1, y[:, None]).squeeze(1) + log_det).mean() / model.n_dims
+    accuracy = ((comp + model.latent_density.log_weights()).argmax(1) == y).to(z.dtype).mean()
+    return nll, {"class_nll": nll.detach(), "accuracy": accuracy}

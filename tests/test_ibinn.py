@@ -1,0 +1,259 @@
+"""IB-INN: its losses against direct computations, Bayes' rule, normalisation, sampling, gradients."""
+
+from __future__ import annotations
+
+import copy
+import math
+import pickle
+
+import pytest
+import torch
+
+from infoplane.inn.ibinn import (
+    IBINN,
+    IBINNLoss,
+    beta_to_gamma,
+    class_nll_loss,
+    equidistant_means,
+    gamma_to_beta,
+)
+
+
+def scrambled(model: IBINN, seed: int = 0, scale: float = 0.3) -> IBINN:
+    """Give every zero-initialised layer random weights, so the flow is far from the identity."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.flow.parameters():
+            p.add_(scale * torch.randn(p.shape, generator=gen, dtype=p.dtype))
+    return model
+
+
+def small(**kwargs: object) -> IBINN:
+    args = {"n_blocks": 2, "hidden": (16,), "seed": 0, **kwargs}
+    return scrambled(IBINN(4, n_classes=3, **args).double())
+
+
+def data(n: int = 12, dim: int = 4, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.rand(n, dim, generator=gen, dtype=torch.float64), torch.arange(n) % 3
+
+
+@pytest.mark.parametrize(("k", "d"), [(2, 2), (3, 7), (10, 64), (4, 3), (10, 9)])
+def test_means_are_initialised_at_the_stated_distance(k: int, d: int) -> None:
+    mu = equidistant_means(k, d, distance=5.0)
+    assert mu.shape == (k, d)
+    expected = torch.full((k * (k - 1) // 2,), 5.0, dtype=torch.float64)
+    torch.testing.assert_close(torch.pdist(mu.double()), expected, atol=1e-5, rtol=0)
+    model = IBINN(d, n_classes=k, n_blocks=1, hidden=(4,), mu_init=3.0, seed=0)
+    assert torch.pdist(model.latent_density.means.detach().double()).sub(3.0).abs().max() < 1e-5
+    with pytest.raises(ValueError, match=r"^dim:"):
+        equidistant_means(5, 3)
+
+
+def test_l_x_is_the_negative_log_likelihood_of_the_perturbed_input() -> None:
+    model = small(sigma=0.05)
+    x, y = data()
+    terms = IBINNLoss(gamma=1.0, generator=torch.Generator().manual_seed(3)).terms(model, x, y)
+    x_eps = x + 0.05 * torch.randn(x.shape, generator=torch.Generator().manual_seed(3), dtype=x.dtype)
+    z, log_det = model.flow(x_eps)
+    mu, log_w = model.latent_density.means, model.latent_density.log_weights()
+    # the mixture density written out: sum_k w_k (2 pi)^(-d/2) exp(-|z - mu_k|^2 / 2)
+    dens = sum(log_w[k].exp() * (2 * math.pi) ** (-2) * torch.exp(-0.5 * (z - mu[k]).pow(2).sum(1))
+               for k in range(3))
+    direct = -(torch.log(dens) + log_det).mean()
+    torch.testing.assert_close(terms["L_X"], direct, rtol=1e-10, atol=0)
+    torch.testing.assert_close(-model.log_prob(x_eps).mean(), direct, rtol=1e-10, atol=0)
+
+
+def test_l_y_is_the_log_posterior_minus_the_log_prior() -> None:
+    model = small(sigma=0.0, class_priors=torch.tensor([0.5, 0.3, 0.2]))
+    x, y = data()
+    terms = IBINNLoss(label_smoothing=0.0).terms(model, x, y)
+    z, _ = model.flow(x)
+    prior = model.latent_density.log_weights().exp().detach()     # stored in float32 ...
+    torch.testing.assert_close(prior, torch.tensor([0.5, 0.3, 0.2], dtype=torch.float64))  # ... to 1e-7
+    lik = torch.exp(-0.5 * torch.cdist(z, model.latent_density.means.detach()).pow(2))
+    post = lik * prior / (lik * prior).sum(1, keepdim=True)
+    direct = (post[torch.arange(12), y].log() - prior[y].log()).mean()
+    torch.testing.assert_close(terms["L_Y"], direct, rtol=1e-10, atol=1e-12)
+    # H(Y) - L_Y >= 0 would fail only if the bound CI(Y, Z) <= H(Y) were broken
+    h_y = float(-(prior * prior.log()).sum())
+    assert float(terms["L_Y"]) <= h_y + 1e-12
+    smoothed = IBINNLoss(label_smoothing=0.1).terms(model, x, y)["L_Y"]
+    t = torch.full((12, 3), 0.1 / 3, dtype=torch.float64)
+    t[torch.arange(12), y] += 0.9
+    expected = ((post.log() - prior.log()) * t).sum(1).mean()
+    torch.testing.assert_close(smoothed, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_rebalanced_loss_reduces_to_its_special_cases() -> None:
+    model = small(sigma=0.0)
+    x, y = data()
+    d = model.n_dims
+    plain = IBINNLoss(label_smoothing=0.0).terms(model, x, y)
+    l0, _ = IBINNLoss(gamma=0.0, label_smoothing=0.0)(model, (x, y))
+    torch.testing.assert_close(l0, 2 * plain["L_X"] / d)
+    linf, _ = IBINNLoss(gamma=math.inf, label_smoothing=0.0)(model, (x, y))
+    torch.testing.assert_close(linf, -plain["L_Y"])
+    g = 0.37
+    lg, _ = IBINNLoss(gamma=g, label_smoothing=0.0)(model, (x, y))
+    torch.testing.assert_close(lg, 2 / (1 + g) * (plain["L_X"] / d - g * plain["L_Y"]))
+    # beta = 1 (gamma = 1/d): L_X - L_Y is the class-conditional NLL (eq. 8 discussion)
+    l1, _ = IBINNLoss(gamma=beta_to_gamma(1.0, d), label_smoothing=0.0)(model, (x, y))
+    nll, _ = class_nll_loss(model, (x, y))
+    torch.testing.assert_close(l1, 2 / (d + 1) * nll * d)
+    z, log_det = model.flow(x)
+    direct_nll = (0.5 * (z - model.latent_density.means[y]).pow(2).sum(1) + 0.5 * d * math.log(2 * math.pi)
+                  - log_det).mean() / d
+    torch.testing.assert_close(nll, direct_nll)
+
+
+def test_predictions_follow_bayes_rule() -> None:
+    model = small(class_priors=torch.tensor([0.2, 0.2, 0.6]))
+    x, _ = data()
+    probs = model.predict_proba(x)
+    torch.testing.assert_close(probs.sum(1), torch.ones(12, dtype=torch.float64))
+    prior = model.latent_density.log_weights().exp().detach()
+    torch.testing.assert_close(prior, torch.tensor([0.2, 0.2, 0.6], dtype=torch.float64))
+    joint = model.class_log_likelihood(x).exp() * prior
+    torch.testing.assert_close(probs, joint / joint.sum(1, keepdim=True), rtol=1e-8, atol=1e-12)
+    torch.testing.assert_close(model.log_prob(x).exp(), joint.sum(1), rtol=1e-8, atol=1e-300)
+
+
+def test_density_integrates_to_one_on_a_grid() -> None:
+    model = IBINN(2, n_classes=2, n_blocks=2, hidden=(16,), mu_init=2.0, seed=3).double()
+    model = scrambled(model, scale=0.2)
+    step = 0.04
+    axis = torch.arange(-9, 9, step, dtype=torch.float64) + step / 2
+    grid = torch.cartesian_prod(axis, axis)
+    with torch.no_grad():
+        mass = float(model.log_prob(grid).exp().sum() * step**2)
+    assert mass == pytest.approx(1.0, abs=5e-3)
+
+
+def test_samples_round_trip_through_the_flow() -> None:
+    model = small()
+    y = torch.tensor([0, 1, 2, 2])
+    x0 = model.sample(y, temperature=0.0)
+    z0, _ = model.flow(x0)
+    torch.testing.assert_close(z0, model.latent_density.means[y].detach(), atol=1e-8, rtol=0)
+    gen = torch.Generator().manual_seed(0)
+    x = model.sample(y, generator=gen)
+    assert torch.equal(x, model.sample(y, generator=torch.Generator().manual_seed(0)))
+    near_class_0 = model.sample(torch.zeros(200, dtype=torch.long), temperature=0.3)
+    assert model.predict_proba(near_class_0).argmax(1).eq(0).all()
+
+
+def test_every_parameter_gets_a_gradient_and_l_y_leaves_the_weights_alone() -> None:
+    model = small(learn_weights=True)
+    x, y = data()
+    loss, _ = IBINNLoss(gamma=1.0)(model, (x, y))
+    loss.backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None, name
+        assert bool(torch.isfinite(p.grad).all()) and bool(p.grad.abs().sum() > 0), name
+    model.zero_grad()
+    IBINNLoss(gamma=math.inf)(model, (x, y))[0].backward()
+    assert model.latent_density.log_weights_raw.grad is None or \
+        float(model.latent_density.log_weights_raw.grad.abs().sum()) == 0.0
+
+
+def test_fixed_means_are_buffers() -> None:
+    model = IBINN(4, n_classes=3, n_blocks=1, hidden=(8,), learn_means=False, seed=0)
+    assert "latent_density.means" not in dict(model.named_parameters())
+    assert "latent_density.means" in dict(model.named_buffers())
+
+
+@pytest.mark.parametrize("gamma", [1e-3, 1e-1, 1.0, 10.0, 1e3])
+def test_no_nan_over_gamma(gamma: float) -> None:
+    torch.manual_seed(0)
+    model = IBINN(4, n_classes=3, n_blocks=2, hidden=(16,), seed=0)
+    x, y = data(64)
+    x = x.float()
+    loss_fn = IBINNLoss(gamma=gamma, generator=torch.Generator().manual_seed(0))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(30):
+        loss, terms = loss_fn(model, (x, y))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        assert bool(torch.isfinite(loss)), gamma
+        assert all(bool(torch.isfinite(v)) for v in terms.values()), gamma
+
+
+def test_logged_bits_per_dim_include_the_bin_width() -> None:
+    model = small(sigma=0.0)
+    x, y = data()
+    _, terms = IBINNLoss(label_smoothing=0.0, bin_width=1 / 16)(model, (x, y))
+    expected = terms["L_X"] / math.log(2) + 4.0       # nats/dim -> bits/dim, + log2(16)
+    torch.testing.assert_close(terms["bits_per_dim"], expected)
+
+
+def test_images_go_through_haar_and_conv_stages() -> None:
+    model = IBINN((1, 8, 8), n_classes=10, conv_blocks=(1, 1), conv_hidden=(8, 8), n_blocks=1,
+                  hidden=(32,), seed=0)
+    x = torch.rand(5, 1, 8, 8)
+    z, log_det = model(x)
+    assert z.shape == (5, 64)
+    back, _ = model(z, rev=True)
+    torch.testing.assert_close(back, x, atol=1e-5, rtol=0)
+    assert model.predict_proba(x).shape == (5, 10)
+
+
+def test_seed_gives_the_same_weights_and_leaves_the_global_rng_alone() -> None:
+    state = torch.get_rng_state()
+    a = IBINN(6, n_classes=3, n_blocks=2, hidden=(8,), seed=4)
+    assert torch.equal(state, torch.get_rng_state())
+    b = IBINN(6, n_classes=3, n_blocks=2, hidden=(8,), seed=4)
+    for (name, p), q in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(p, q), name
+
+
+def test_pickle_and_deepcopy_keep_the_outputs() -> None:
+    model = small()
+    x, _ = data()
+    for clone in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert torch.equal(clone.log_prob(x), model.log_prob(x))
+
+
+def test_information_terms_and_latent() -> None:
+    model = small(sigma=1e-3)
+    x, y = data()
+    info = model.information_terms(x, y)
+    assert info == model.information_terms(x, y)
+    # CI(X, Z_E) = L_X - d/2 ln(2 pi e sigma^2): the noise entropy of 4 dims at sigma = 1e-3
+    assert info["i_xz"] - info["l_x"] == pytest.approx(-2 * math.log(2 * math.pi * math.e * 1e-6))
+    assert info["i_zy"] <= math.log(3) + 1e-12
+    lat = model.latent(x)
+    assert lat.log_var is None and torch.equal(lat.z, model(x)[0])
+
+
+def test_gamma_beta_conversions_invert_each_other() -> None:
+    assert beta_to_gamma(gamma_to_beta(0.25, 784), 784) == 0.25
+    assert gamma_to_beta(1.0, 64) == 64.0
+
+
+@pytest.mark.parametrize(("call", "argument"), [
+    (lambda: IBINN(4, n_classes=1), "n_classes"),
+    (lambda: IBINN(4, n_classes=3, hidden=16), "hidden"),
+    (lambda: IBINN((1, 7, 8), n_classes=3), "dims"),
+    (lambda: IBINN(4, n_classes=3, class_priors=torch.ones(2)), "class_priors"),
+    (lambda: IBINN(4, n_classes=3, sigma=-1.0), "sigma"),
+    (lambda: IBINNLoss(gamma=-1.0), "gamma"),
+    (lambda: IBINNLoss(label_smoothing=1.0), "label_smoothing"),
+    (lambda: IBINN(4, n_classes=3, n_blocks=1, hidden=(4,))(torch.zeros(2, 5)), "x"),
+    (lambda: IBINNLoss()(IBINN(4, n_classes=3, n_blocks=1, hidden=(4,)), (torch.zeros(2, 4),
+                                                                           torch.zeros(3))), "y"),
+    (lambda: IBINNLoss()(torch.nn.Linear(4, 3), (torch.zeros(2, 4), torch.zeros(2))), "model"),
+])
+def test_bad_inputs_name_the_argument(call: object, argument: str) -> None:
+    with pytest.raises((ValueError, TypeError), match=rf"^{argument}:"):
+        call()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_agrees_with_cpu() -> None:
+    model = small()
+    x, _ = data()
+    gpu = copy.deepcopy(model).to("cuda").log_prob(x.to("cuda")).cpu()
+    torch.testing.assert_close(gpu, model.log_prob(x), rtol=1e-6, atol=1e-8)
