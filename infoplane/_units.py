@@ -47,7 +47,8 @@ def from_nats(value: Value, base: float = math.e) -> Value:
     >>> from_nats(-0.0, 2)
     0.0
     """
-    out = value * unit_scale(base) if base != math.e else value
+    base = check_base(base)
+    out = value / math.log(base) if base != math.e else value  # divide: x / ln b, as everywhere before
     if isinstance(out, float) and out == 0.0:
         return 0.0
     return out

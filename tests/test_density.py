@@ -41,12 +41,15 @@ def test_round_trip(nll, d, width):
 
 
 def test_tensors_and_arrays_pass_through():
-    t = torch.tensor([10.0, 20.0])
+    # the NLL of a uniform density on [0, 2^b]^D is D b ln 2 nats: exactly b bits per dimension
+    t = torch.tensor([10 * 1 * math.log(2), 10 * 3 * math.log(2)], dtype=torch.float64)
     out = bits_per_dim(t, 10)
-    assert isinstance(out, torch.Tensor)
-    torch.testing.assert_close(out, t / (10 * math.log(2)))
-    a = bits_per_dim(np.array([10.0]), 10)
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.float64
+    torch.testing.assert_close(out, torch.tensor([1.0, 3.0], dtype=torch.float64))
+    a = bits_per_dim(np.array([10.0, 20.0]), 10)
     assert isinstance(a, np.ndarray)
+    np.testing.assert_allclose(a, [bits_per_dim(10.0, 10), bits_per_dim(20.0, 10)], rtol=1e-15)
+    assert float(bits_per_dim(10.0, 10)) == pytest.approx(np.log2(np.e), rel=1e-12)  # 1 nat = log2(e) bits
 
 
 def test_diagonal_gaussian_matches_scipy():
@@ -62,19 +65,28 @@ def test_diagonal_gaussian_floors_constant_features():
     x = np.zeros((10, 2))
     x[:, 1] = np.arange(10)
     nll = diagonal_gaussian_nll(x, x, min_var=1e-4)
-    assert math.isfinite(nll)
-    varying = diagonal_gaussian_nll(x[:, 1:], x[:, 1:])
-    assert nll == pytest.approx(0.5 * math.log(2 * math.pi * 1e-4) + varying)
+    # the constant column sits at its mean under N(0, 1e-4); the other is N(4.5, var) by ML
+    constant = -stats.norm(0.0, 1e-2).logpdf(0.0)
+    varying = -stats.norm(4.5, np.arange(10).std()).logpdf(np.arange(10)).mean()
+    assert nll == pytest.approx(constant + varying, rel=1e-12)
 
 
 def test_bad_inputs():
-    with pytest.raises(ValueError, match="n_dims"):
+    with pytest.raises(ValueError, match=r"^n_dims:"):
         bits_per_dim(1.0, 0)
-    with pytest.raises(ValueError, match="nll"):
+    with pytest.raises(ValueError, match=r"^nll: expected a finite number"):
         bits_per_dim(float("nan"), 3)
-    with pytest.raises(ValueError, match="nll"):
+    with pytest.raises(ValueError, match=r"^nll: contains NaN or infinite"):
         bits_per_dim(torch.tensor([1.0, float("inf")]), 3)
-    with pytest.raises(ValueError, match="bin_width"):
+    with pytest.raises(ValueError, match=r"^nll: contains NaN or infinite"):
+        bits_per_dim(np.array([np.nan]), 3)
+    with pytest.raises(ValueError, match=r"^bpd:"):
+        nll_from_bits_per_dim(float("inf"), 3)
+    with pytest.raises(ValueError, match=r"^bin_width:"):
         bits_per_dim(1.0, 3, bin_width=0.0)
-    with pytest.raises(ValueError, match="x_test"):
+    with pytest.raises(ValueError, match=r"^x_test: has 3 features"):
         diagonal_gaussian_nll(np.zeros((5, 2)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match=r"^x_train: needs at least 2 samples"):
+        diagonal_gaussian_nll(np.zeros((1, 2)), np.zeros((5, 2)))
+    with pytest.raises(ValueError, match=r"^min_var:"):
+        diagonal_gaussian_nll(np.zeros((5, 2)), np.zeros((5, 2)), min_var=0.0)

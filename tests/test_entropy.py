@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from scipy import integrate, stats
+from scipy import integrate, special, stats
+from strategies import samples
 
 from infoplane.estimators import (
     binning_entropy,
     conditional_entropy,
+    discrete_entropy,
     entropy,
     gaussian_entropy_bound,
     kde_entropy_bound,
@@ -52,11 +55,83 @@ def test_kozachenko_leonenko_boundary_bias_in_five_dimensions():
     assert 0.25 < kozachenko_leonenko(u) - 5 * math.log(2.0) < 0.7
 
 
+def brute_kozachenko_leonenko(x, k, metric):
+    """Eq. 20 of Kraskov et al. (2004) from a full NumPy distance matrix."""
+    n, d = x.shape
+    diff = np.abs(x[:, None, :] - x[None, :, :])
+    dist = diff.max(-1) if metric == "max" else np.sqrt((diff**2).sum(-1))
+    np.fill_diagonal(dist, np.inf)
+    eps = np.sort(dist, axis=1)[:, k - 1]
+    if metric == "max":
+        log_volume = d * math.log(2.0)
+    else:
+        log_volume = 0.5 * d * math.log(math.pi) - special.gammaln(0.5 * d + 1)
+    return special.digamma(n) - special.digamma(k) + log_volume + d * np.mean(np.log(eps))
+
+
+@pytest.mark.parametrize("metric", ["max", "euclidean"])
+@pytest.mark.parametrize(("d", "k"), [(1, 1), (2, 3), (4, 5)])
+def test_kozachenko_leonenko_equals_brute_force(metric, d, k):
+    x = np.random.default_rng(30 + d).standard_normal((300, d))
+    expected = brute_kozachenko_leonenko(x, k, metric)
+    got = kozachenko_leonenko(x, k, metric=metric, jitter=False, warn=False)
+    assert got == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=samples(min_samples=5, max_samples=40, max_features=3, unique=True),
+       power=st.integers(1, 4), metric=st.sampled_from(["max", "euclidean"]))
+def test_kl_scales_exactly_with_powers_of_two(x, power, metric):
+    # H(a X) = H(X) + d ln a for the estimator itself: a = 2^p scales every distance exactly
+    a = 2.0**power
+    # Euclidean trees square the distances: keep them clear of underflow (see the test below)
+    assume(metric == "max" or brute_squared_distances(x).min() > 1e-290)
+    h = kozachenko_leonenko(x, 3, metric=metric, jitter=False, warn=False)
+    scaled = kozachenko_leonenko(a * x, 3, metric=metric, jitter=False, warn=False)
+    assert scaled == pytest.approx(h + x.shape[1] * math.log(a), rel=1e-12, abs=1e-9)
+    assert math.isfinite(h)
+
+
+def brute_squared_distances(x):
+    sq = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(sq, np.inf)
+    return sq
+
+
+def test_kl_refuses_distances_that_underflow():
+    # distinct points whose squared Euclidean distances underflow: an error naming x, not -inf
+    x = np.array([[0.0], [1.0], [1.8e-166], [3.2e-213], [1.0e-266]])
+    with pytest.raises(ValueError, match=r"^x: zero k-NN distances"):
+        kozachenko_leonenko(x, 3, metric="euclidean", jitter=False, warn=False)
+    assert math.isfinite(kozachenko_leonenko(x, 3, metric="max", jitter=False, warn=False))
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=samples(min_samples=5, max_samples=40, max_features=3, unique=True), seed=st.integers(0, 1000))
+def test_kl_ignores_the_order_of_the_samples(x, seed):
+    rows = np.random.default_rng(seed).permutation(len(x))
+    assert kozachenko_leonenko(x[rows], jitter=False, warn=False) == pytest.approx(
+        kozachenko_leonenko(x, jitter=False, warn=False), rel=1e-12, abs=1e-12)
+
+
 def test_kl_torch_backend_and_base():
     x = np.random.default_rng(0).standard_normal((800, 3))
     cpu = kozachenko_leonenko(x, backend="cpu")
     assert kozachenko_leonenko(torch.from_numpy(x), backend="torch") == cpu
     assert entropy(x, base=2) == pytest.approx(cpu / math.log(2), rel=1e-12)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_and_cpu_entropies_agree():
+    x = np.random.default_rng(15).standard_normal((3000, 3))
+    cuda = torch.from_numpy(x).cuda()
+    for metric in ("max", "euclidean"):
+        expected = kozachenko_leonenko(x, metric=metric, backend="cpu")
+        assert kozachenko_leonenko(cuda, metric=metric) == pytest.approx(expected, rel=1e-12)
+    assert kozachenko_leonenko(cuda) == kozachenko_leonenko(x)   # max-norm: exact on any device
+    for bound in ("upper", "lower"):
+        assert kde_entropy_bound(cuda, 0.2, bound=bound) == pytest.approx(
+            kde_entropy_bound(x, 0.2, bound=bound), rel=1e-10)
 
 
 def test_kl_scaling_identity():
@@ -72,7 +147,7 @@ def test_kl_duplicates_are_jittered_not_infinite():
     # dequantised over the 0.1 grid: close to the Gaussian's entropy (which adds
     # Var = 0.1^2/12 of rounding noise, negligible here)
     assert h == pytest.approx(gaussian_entropy(1, 1.0), abs=0.08)
-    with pytest.raises(ValueError, match="jitter"):
+    with pytest.raises(ValueError, match=r"^x: zero k-NN distances: duplicated samples"):
         kozachenko_leonenko(x, jitter=False)
 
 
@@ -90,8 +165,86 @@ def test_gaussian_bounds():
     # and it bounds the entropy of non-Gaussian data (uniform: ln 2 per dimension)
     u = np.random.default_rng(4).random((N, 2)) * 2.0
     assert gaussian_entropy_bound(u, diagonal=True) > 2 * math.log(2.0)
-    with pytest.raises(ValueError, match="singular"):
+    with pytest.raises(ValueError, match=r"^x: the sample covariance is singular"):
         gaussian_entropy_bound(np.c_[x[:, 0], 2 * x[:, 0]])
+
+
+def test_gaussian_bounds_equal_scipy():
+    x = np.random.default_rng(12).standard_normal((500, 3)) @ np.array([[1, 0, 0], [0.5, 2, 0], [0, 1, 0.3]])
+    cov = np.cov(x, rowvar=False)
+    assert gaussian_entropy_bound(x) == pytest.approx(stats.multivariate_normal(np.zeros(3), cov).entropy(),
+                                                      rel=1e-12)
+    per_dim = sum(stats.norm(scale=s).entropy() for s in x.std(axis=0, ddof=1))
+    assert gaussian_entropy_bound(x, diagonal=True) == pytest.approx(per_dim, rel=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=samples(min_samples=2, max_samples=40, max_features=3, unique=True), power=st.integers(-3, 3))
+def test_diagonal_gaussian_bound_shifts_by_d_ln_a(x, power):
+    a = 2.0**power
+    assume(x.var(axis=0, ddof=1).min() > 1e-250)   # tiny entries: the variance underflows
+    h = gaussian_entropy_bound(x, diagonal=True)
+    assert gaussian_entropy_bound(a * x, diagonal=True) == pytest.approx(h + x.shape[1] * math.log(a),
+                                                                         rel=1e-12, abs=1e-9)
+
+
+def test_diagonal_bound_refuses_an_underflowing_variance():
+    # a valid, non-constant column whose squares underflow: an error naming x, not -inf
+    x = np.zeros((10, 1))
+    x[0, 0] = 1e-290
+    with pytest.raises(ValueError, match=r"^x: the variance of column 0 underflows to 0"):
+        gaussian_entropy_bound(x, diagonal=True)
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=samples(min_samples=1, max_samples=30, max_features=3, bound=1e3), rounded=st.booleans(),
+       jitter=st.booleans(), k=st.integers(1, 4),
+       labels=st.lists(st.integers(0, 2), min_size=30, max_size=30))
+def test_entropies_are_finite_or_refused_by_name(x, rounded, jitter, k, labels):
+    # duplicated points, constant columns, tiny samples: a finite number or a ValueError naming
+    # the argument, never NaN
+    x = np.round(x) if rounded else x
+    labels = np.array(labels[: len(x)])
+    calls = [lambda m=m: entropy(x, m, k=k, jitter=jitter, bin_width=0.5, noise_variance=0.1, warn=False)
+             for m in ("kl", "gaussian", "binning", "kde")]
+    calls += [lambda: entropy(x, "gaussian", diagonal=True),
+              lambda: entropy(x, "kl", metric="euclidean", k=k, jitter=jitter, warn=False),
+              lambda: conditional_entropy(x, labels, "kl", k=k, jitter=jitter, warn=False),
+              lambda: discrete_entropy(labels)]
+    for call in calls:
+        try:
+            value = call()
+        except ValueError as err:
+            assert re.match(r"^[a-z_]+: ", str(err)), str(err)
+        else:
+            assert math.isfinite(value)
+
+
+def test_discrete_entropy_equals_scipy_and_ignores_the_labels_names():
+    rng = np.random.default_rng(13)
+    labels = rng.choice(5, size=1000, p=[0.4, 0.3, 0.2, 0.05, 0.05])
+    counts = np.bincount(labels)
+    assert discrete_entropy(labels) == pytest.approx(stats.entropy(counts), rel=1e-12)
+    assert discrete_entropy(torch.from_numpy(labels), base=2) == pytest.approx(stats.entropy(counts, base=2),
+                                                                                rel=1e-12)
+    names = np.array(["a", "b", "c", "d", "e"])[(labels + 2) % 5]   # a bijection of the alphabet
+    assert discrete_entropy(names) == pytest.approx(discrete_entropy(labels), rel=1e-12)
+    rows = np.stack([labels % 2, labels // 2], 1)                   # the same symbols as rows
+    assert discrete_entropy(rows) == pytest.approx(discrete_entropy(labels), rel=1e-12)
+    assert discrete_entropy(np.zeros(7)) == 0.0 and math.copysign(1.0, discrete_entropy(np.zeros(7))) == 1.0
+    with pytest.raises(ValueError, match=r"^symbols: expected a non-empty"):
+        discrete_entropy(np.zeros(0))
+    with pytest.raises(ValueError, match=r"^symbols: contains NaN"):
+        discrete_entropy(np.array([0.0, np.nan]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=samples(max_samples=40, max_features=3))
+def test_discrete_entropy_lies_between_zero_and_log_n(x):
+    h = discrete_entropy(np.round(x))
+    assert 0.0 <= h <= math.log(len(x)) + 1e-12
+    distinct = len(np.unique(np.round(x), axis=0))
+    assert (h == 0.0) == (distinct == 1)
 
 
 def test_binning_entropy_exact_patterns():
@@ -100,9 +253,9 @@ def test_binning_entropy_exact_patterns():
     p = np.array([1, 1, 1, 1, 2]) / 6
     assert binning_entropy(x, 1.0) == pytest.approx(-np.sum(p * np.log(p)), rel=1e-12)
     assert entropy(x, "binning", bin_width=10.0) == 0.0  # one bin
-    with pytest.raises(ValueError, match="bin_width"):
+    with pytest.raises(ValueError, match=r"^bin_width:"):
         entropy(x, "binning")
-    with pytest.raises(ValueError, match="bin_width"):
+    with pytest.raises(ValueError, match=r"^bin_width:"):
         binning_entropy(x, 0.0)
 
 
@@ -141,6 +294,21 @@ def test_kde_bounds_sandwich_the_mixture_entropy(variance):
     assert entropy(centres, "kde", noise_variance=variance) == upper
 
 
+def brute_kde_bound(x, s, scale):
+    """Kolchinsky & Tracey (2017) eqs. 9-10 from the full matrix of squared distances."""
+    n, d = x.shape
+    sq = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    log_mixture = special.logsumexp(-sq / scale, axis=1) - math.log(n)
+    return 0.5 * d * math.log(2 * math.pi * math.e * s) - np.mean(log_mixture)
+
+
+@pytest.mark.parametrize("bound, scale", [("upper", 2.0), ("lower", 8.0)])
+def test_kde_bounds_equal_brute_force(bound, scale):
+    x = np.random.default_rng(14).standard_normal((120, 3))
+    assert kde_entropy_bound(x, 0.3, bound=bound) == pytest.approx(brute_kde_bound(x, 0.3, scale * 0.3),
+                                                                   rel=1e-12)
+
+
 def test_kde_bounds_limits_and_torch():
     # One cluster of identical centres: both bounds equal the noise entropy.
     x = np.zeros((10, 3))
@@ -150,9 +318,9 @@ def test_kde_bounds_limits_and_torch():
     y = np.random.default_rng(8).standard_normal((300, 4))
     chunked = kde_entropy_bound(torch.from_numpy(y), 0.2, max_bytes=10_000)
     assert chunked == pytest.approx(kde_entropy_bound(y, 0.2), rel=1e-10)
-    with pytest.raises(ValueError, match="noise_variance"):
+    with pytest.raises(ValueError, match=r"^noise_variance:"):
         entropy(y, "kde")
-    with pytest.raises(ValueError, match="bound"):
+    with pytest.raises(ValueError, match=r"^bound:"):
         kde_entropy_bound(y, 0.2, bound="middle")
 
 
@@ -166,18 +334,18 @@ def test_conditional_entropy_for_discrete_labels():
     exact = float(np.sum(p * 0.5 * np.log(2 * math.pi * math.e * sds**2)))
     assert conditional_entropy(x, labels) == pytest.approx(exact, abs=0.05)
     assert conditional_entropy(x, labels, "gaussian") == pytest.approx(exact, abs=0.03)
-    with pytest.raises(ValueError, match="labels"):
+    with pytest.raises(ValueError, match=r"^labels: has 10 samples"):
         conditional_entropy(x, labels[:10])
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="^method"):
+    with pytest.raises(ValueError, match=r"^method:"):
         entropy(np.ones((5, 1)) + np.arange(5)[:, None], "shannon")
-    with pytest.raises(ValueError, match="^x: contains NaN"):
+    with pytest.raises(ValueError, match=r"^x: contains NaN"):
         entropy(np.array([1.0, np.nan, 2.0, 3.0, 4.0]))
-    with pytest.raises(ValueError, match="^x: column 0 is constant"):
+    with pytest.raises(ValueError, match=r"^x: column 0 is constant"):
         entropy(np.ones(10))
-    with pytest.raises(ValueError, match="^k"):
+    with pytest.raises(ValueError, match=r"^k: needs more samples"):
         entropy(np.arange(3.0), k=3)
-    with pytest.raises(ValueError, match="^metric"):
+    with pytest.raises(ValueError, match=r"^metric:"):
         entropy(np.arange(10.0), metric="manhattan")

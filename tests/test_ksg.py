@@ -8,12 +8,16 @@ identical values without standardisation), so a test fails on a real bias, not o
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
 import pytest
 import torch
-from scipy import integrate, stats
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from scipy import integrate, special, stats
+from strategies import samples
 
 from infoplane.data import correlated_gaussians
 from infoplane.estimators import (
@@ -201,30 +205,145 @@ def test_multi_information_matches_closed_form():
     assert pair == mutual_information(data[:, 0], data[:, 1])
 
 
+def assume_standardisable(*arrays):
+    """Columns whose standard deviation is representable (tiny entries square to 0)."""
+    assume(all(a.std(axis=0).min() > 1e-100 for a in arrays))
+
+
+def test_refuses_a_standard_deviation_that_underflows():
+    x = np.zeros((20, 1))
+    x[3] = 1e-200   # not constant, but its variance is 0 in floating point
+    y = np.random.default_rng(0).standard_normal(20)
+    with pytest.raises(ValueError, match=r"^x: the standard deviation of column 0 is 0.0"):
+        mutual_information(x, y, warn=False)
+    with pytest.raises(ValueError, match=r"^y: the standard deviation of column 0 is inf"):
+        mutual_information(y, np.where(y > 0, 1e300, -1e300), warn=False)
+    assert math.isfinite(mutual_information(x, y, standardize=False, warn=False))
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=samples(min_samples=5, max_samples=40, max_features=2, unique=True),
+       y=samples(n_samples=40, max_features=2, unique=True))
+def test_ksg1_is_symmetric(x, y):
+    # without jitter, algorithm 1 depends on the joint k-NN distance only, which is symmetric
+    y = y[: len(x)]
+    assume_standardisable(x, y)
+    forward = mutual_information(x, y, jitter=False, warn=False)
+    assert mutual_information(y, x, jitter=False, warn=False) == pytest.approx(forward, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=samples(min_samples=5, max_samples=40, max_features=2, unique=True),
+       y=samples(n_samples=40, max_features=2, unique=True),
+       px=st.integers(-3, 3), py=st.integers(-3, 3), method=st.sampled_from(["ksg1", "ksg2"]))
+def test_standardised_estimate_is_unchanged_by_power_of_two_scaling(x, y, px, py, method):
+    # standardising (x a - mean) / std with a = 2^p is exact, so the estimate is bit-identical
+    y = y[: len(x)]
+    assume_standardisable(x, y)
+    reference = mutual_information(x, y, method=method, warn=False)
+    assert mutual_information(x * 2.0**px, y * 2.0**py, method=method, warn=False) == reference
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=samples(min_samples=5, max_samples=40, max_features=3, unique=True), k=st.integers(1, 4))
+def test_information_of_a_variable_with_itself(x, k):
+    # I(X;X) by KSG 1: the joint k-NN distance is the marginal one, so at most k - 1 points
+    # lie strictly inside it: I >= psi(N) - psi(k), with equality when no distances tie
+    n = len(x)
+    assume(n > k)
+    assume_standardisable(x)
+    value = mutual_information(x, x, k=k, jitter=False, warn=False)
+    assert value >= special.digamma(n) - special.digamma(k) - 1e-12
+    assert value <= special.digamma(k) + special.digamma(n) - 2 * special.digamma(1) + 1e-12
+
+
+def test_information_of_a_variable_with_itself_without_ties():
+    x = np.random.default_rng(21).standard_normal((500, 2))
+    for k in (1, 3, 6):
+        assert mutual_information(x, x, k=k, jitter=False) == pytest.approx(
+            special.digamma(500) - special.digamma(k), rel=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=samples(min_samples=12, max_samples=40, max_features=2, unique=True),
+       labels=st.lists(st.integers(0, 2), min_size=40, max_size=40))
+def test_discrete_estimate_ignores_the_names_of_the_labels(x, labels):
+    labels = np.array(labels[: len(x)])
+    assume_standardisable(x)
+    counts = np.bincount(labels)
+    assume(counts[counts > 1].sum() > 3)  # Ross drops singleton classes and needs more than k points
+    names = np.array(["red", "green", "blue"])[(labels + 1) % 3]
+    expected = mutual_information_discrete(x, labels, warn=False)
+    assert mutual_information_discrete(x, names, warn=False) == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=samples(min_samples=1, max_samples=30, max_features=3, bound=1e3),
+       y=samples(n_samples=30, max_features=2), rounded=st.booleans(), jitter=st.booleans(),
+       k=st.integers(1, 4), labels=st.lists(st.integers(0, 2), min_size=30, max_size=30))
+def test_estimates_are_finite_or_refused_by_name(x, y, rounded, jitter, k, labels):
+    # duplicated points (rounded, no jitter), constant columns, n <= k: never NaN
+    x = np.round(x) if rounded else x
+    y, labels = y[: len(x)], np.array(labels[: len(x)])
+    options = {"k": k, "jitter": jitter, "warn": False}
+    calls = [lambda m=m: mutual_information(x, y, method=m, **options) for m in ("ksg1", "ksg2")]
+    calls += [lambda: mutual_information(x, y, standardize=False, **options),
+              lambda: conditional_mutual_information(x, y, x[:, :1], **options),
+              lambda: multi_information([x, y, y], **options),
+              lambda: mutual_information_discrete(x, labels, **options)]
+    for call in calls:
+        try:
+            value = call()
+        except ValueError as err:
+            assert re.match(r"^[a-z_]+(\[\d+\])?: ", str(err)), str(err)
+        else:
+            assert math.isfinite(value)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_and_cpu_give_identical_estimates():
+    # max-norm distances are exact in float64 on any device, so the counts and estimates agree
+    x, y, _ = correlated_gaussians(3000, d=2, rho=0.6, seed=8)
+    cx, cy = torch.from_numpy(x).cuda(), torch.from_numpy(y).cuda()
+    for method in ("ksg1", "ksg2"):
+        assert mutual_information(cx, cy, method=method) == mutual_information(x, y, method=method)
+    assert conditional_mutual_information(cx, cy[:, 0], cy[:, 1]) == \
+        conditional_mutual_information(x, y[:, 0], y[:, 1])
+    labels = (y[:, 0] > 0).astype(int)
+    assert mutual_information_discrete(cx, torch.from_numpy(labels).cuda()) == \
+        mutual_information_discrete(x, labels)
+
+
 def test_bad_input_names_the_argument():
     x = np.random.default_rng(0).standard_normal((50, 2))
-    with pytest.raises(ValueError, match="^x: contains NaN"):
+    with pytest.raises(ValueError, match=r"^x: contains NaN"):
         mutual_information(np.where(x > 2, np.nan, x), x)
-    with pytest.raises(ValueError, match="^y: contains NaN"):
+    with pytest.raises(ValueError, match=r"^y: contains NaN"):
         mutual_information(x, np.full(50, np.inf))
-    with pytest.raises(ValueError, match="^y: has 49 samples"):
+    with pytest.raises(ValueError, match=r"^y: has 49 samples"):
         mutual_information(x, x[:49])
-    with pytest.raises(ValueError, match="^k: "):
+    with pytest.raises(ValueError, match=r"^k: needs more samples"):
         mutual_information(x[:3], x[:3], k=3)
-    with pytest.raises(ValueError, match="^y: column 1 is constant"):
+    with pytest.raises(ValueError, match=r"^y: column 1 is constant"):
         mutual_information(x, np.c_[x[:, 0], np.ones(50)])
-    with pytest.raises(ValueError, match="^x: has 0 features"):
+    with pytest.raises(ValueError, match=r"^x: has 0 features"):
         mutual_information(np.zeros((50, 0)), x)
-    with pytest.raises(ValueError, match="^method: "):
+    with pytest.raises(ValueError, match=r"^method: "):
         mutual_information(x, x, method="ksg3")
-    with pytest.raises(ValueError, match="^base: "):
+    with pytest.raises(ValueError, match=r"^base: "):
         mutual_information(x, x, base=1)
-    with pytest.raises(ValueError, match="^labels: "):
+    with pytest.raises(ValueError, match=r"^labels: "):
         mutual_information_discrete(x, np.zeros(49))
-    with pytest.raises(ValueError, match="^z: "):
+    with pytest.raises(ValueError, match=r"^z: "):
         conditional_mutual_information(x, x, x[:10])
-    with pytest.raises(ValueError, match="^variables: "):
+    with pytest.raises(ValueError, match=r"^variables: "):
         multi_information([x])
+    with pytest.raises(ValueError, match=r"^variables\[2\]: column 0 is constant"):
+        multi_information([x, x, np.ones(50)])
+    with pytest.raises(ValueError, match=r"^seed: "):
+        mutual_information(x, x, seed=-1)
+    with pytest.raises(ValueError, match=r"^backend: "):
+        mutual_information(x, x, backend="gpu")
 
 
 def test_small_sample_warning_and_seeded_jitter():

@@ -92,17 +92,23 @@ def test_posterior_mmd_separates_same_from_shifted():
 
 def test_bad_shapes_are_named():
     s = torch.randn(4, 10, 2)
-    with pytest.raises(ValueError, match="samples"):
+    with pytest.raises(ValueError, match=r"^samples: expected shape"):
         posterior_calibration_error(torch.randn(4, 10), torch.randn(4, 2))
-    with pytest.raises(ValueError, match="truth"):
+    with pytest.raises(ValueError, match=r"^samples: need at least 2 samples"):
+        posterior_calibration_error(torch.randn(4, 1, 2), torch.randn(4, 2))
+    with pytest.raises(ValueError, match=r"^truth: expected shape \(4, 2\)"):
         posterior_calibration_error(s, torch.randn(3, 2))
-    with pytest.raises(ValueError, match="alphas"):
+    with pytest.raises(ValueError, match=r"^alphas:"):
         posterior_calibration_error(s, torch.randn(4, 2), alphas=[0.5, 1.0])
-    with pytest.raises(ValueError, match="y_star"):
+    with pytest.raises(ValueError, match=r"^y_star:"):
         resimulation_error(lambda x: x, s, torch.randn(5, 2))
-    with pytest.raises(ValueError, match="forward"):
+    with pytest.raises(ValueError, match=r"^forward: returned shape"):
         resimulation_error(lambda x: x[:, :1], s, torch.randn(4, 2))
-    with pytest.raises(ValueError, match="samples"):
+    with pytest.raises(ValueError, match=r"^forward: expected a callable"):
+        resimulation_error(None, s, torch.randn(4, 2))
+    with pytest.raises(ValueError, match=r"^samples: contains NaN"):
         map_mean_shift(torch.full((2, 5, 1), math.nan))
-    with pytest.raises(ValueError, match="reference"):
+    with pytest.raises(ValueError, match=r"^bandwidth:"):
+        map_mean_shift(s, bandwidth=0.0)
+    with pytest.raises(ValueError, match=r"^reference:"):
         posterior_mmd(s, torch.randn(3, 10, 2))

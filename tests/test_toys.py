@@ -1,10 +1,9 @@
 """Toy generators: correlated Gaussians, the 8-mode mixture, the 12-bit task."""
 
-import math
-
 import numpy as np
 import pytest
 import torch
+from scipy import stats
 
 from infoplane.data import (
     EIGHT_MODES_CENTERS,
@@ -25,15 +24,18 @@ def test_correlated_gaussians_mi_matches_the_sample_covariance(d, rho):
     logdet = lambda m: np.linalg.slogdet(m)[1]  # noqa: E731
     from_cov = 0.5 * (logdet(cov[:d, :d]) + logdet(cov[d:, d:]) - logdet(cov))
     assert exact == pytest.approx(from_cov, abs=0.01)
-    assert exact == pytest.approx(-0.5 * d * math.log(1 - rho**2))
+    # and from scipy's entropies of the population Gaussians: I = H(X) + H(Y) - H(X, Y)
+    joint = np.block([[np.eye(d), rho * np.eye(d)], [rho * np.eye(d), np.eye(d)]])
+    h = lambda c: stats.multivariate_normal(np.zeros(len(c)), c).entropy()  # noqa: E731
+    assert exact == pytest.approx(2 * h(np.eye(d)) - h(joint), rel=1e-10)
 
 
 def test_correlated_gaussians_seed_and_validation():
     a, b = correlated_gaussians(10, seed=3)[0], correlated_gaussians(10, seed=3)[0]
     assert np.array_equal(a, b)
     assert not np.array_equal(a, correlated_gaussians(10, seed=4)[0])
-    for kwargs, name in (({"rho": 1.0}, "rho"), ({"d": 0}, "d"), ({"n": 0}, "n")):
-        with pytest.raises(ValueError, match=name):
+    for kwargs, name in (({"rho": 1.0}, "rho"), ({"d": 0}, "d"), ({"n": 0}, "n"), ({"seed": -1}, "seed")):
+        with pytest.raises(ValueError, match=rf"^{name}:"):
             correlated_gaussians(**{"n": 10, **kwargs})
 
 

@@ -54,11 +54,15 @@ def test_torch_inputs_and_shuffle_arg():
 
 def test_bad_arguments():
     x = np.arange(10.0)
-    with pytest.raises(ValueError, match="level"):
+    with pytest.raises(ValueError, match=r"^level:"):
         estimate_uncertainty(sample_mean, x, level=1.0)
-    with pytest.raises(ValueError, match="fraction"):
+    with pytest.raises(ValueError, match=r"^fraction: expected a value"):
+        estimate_uncertainty(sample_mean, x, fraction=1.0)
+    with pytest.raises(ValueError, match=r"^fraction: gives a subsample of 0"):
         estimate_uncertainty(sample_mean, x, fraction=0.01)
-    with pytest.raises(ValueError, match="arrays"):
+    with pytest.raises(ValueError, match=r"^seed:"):
+        estimate_uncertainty(sample_mean, x, seed=-1)
+    with pytest.raises(ValueError, match=r"^arrays:"):
         estimate_uncertainty(sample_mean)
-    with pytest.raises(ValueError, match="n_resamples"):
+    with pytest.raises(ValueError, match=r"^n_resamples:"):
         estimate_uncertainty(sample_mean, x, n_resamples=-1)

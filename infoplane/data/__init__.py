@@ -1,13 +1,13 @@
 """Toy problems and dataset loaders.
 
-Loaders return a :class:`Split` of torch tensors (images flattened, float32 in
+Loaders return a :class:`TrainTestSplit` of torch tensors (images flattened, float32 in
 [0, 1]; labels int64). Generators take a ``seed`` and repeat exactly for the same seed:
 :func:`correlated_gaussians` returns float64 NumPy arrays (it serves the estimators,
 whose peers are NumPy libraries); the training toys return float32 torch tensors.
 """
 
 from infoplane.data import inverse_kinematics
-from infoplane.data.loaders import Split, load_digits, load_mnist, read_idx
+from infoplane.data.loaders import TrainTestSplit, load_digits, load_mnist, read_idx
 from infoplane.data.toys import (
     EIGHT_MODES_CENTERS,
     EIGHT_MODES_LABELS,
@@ -18,7 +18,7 @@ from infoplane.data.toys import (
 )
 
 __all__ = [
-    "Split",
+    "TrainTestSplit",
     "load_digits",
     "load_mnist",
     "read_idx",

@@ -15,7 +15,9 @@ Examples
 from __future__ import annotations
 
 import torch
+from numpy.typing import ArrayLike
 
+from infoplane._gaussian import diagonal_normal_log_prob
 from infoplane._validation import check_int
 
 PRIOR_STD = (0.25, 0.5, 0.5, 0.5)
@@ -33,8 +35,7 @@ def log_prior(x: torch.Tensor) -> torch.Tensor:
     """Log density of the prior at ``x`` (n, 4), in nats; returns (n,)."""
     x = _check_x(x)
     std = torch.tensor(PRIOR_STD, dtype=x.dtype, device=x.device)
-    z = x / std
-    return (-0.5 * z.pow(2) - torch.log(std) - 0.5 * torch.log(2 * x.new_tensor(torch.pi))).sum(1)
+    return diagonal_normal_log_prob(x, 0.0, 2.0 * torch.log(std))
 
 
 def joint_positions(x: torch.Tensor) -> torch.Tensor:
@@ -65,7 +66,7 @@ def forward(x: torch.Tensor) -> torch.Tensor:
     return joint_positions(x)[:, -1]
 
 
-def _check_x(x) -> torch.Tensor:
+def _check_x(x: ArrayLike | torch.Tensor) -> torch.Tensor:
     x = torch.as_tensor(x)
     if x.ndim != 2 or x.shape[1] != 4:
         raise ValueError(f"x: expected shape (n, 4), got {tuple(x.shape)}")

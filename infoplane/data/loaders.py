@@ -26,8 +26,15 @@ MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-class Split(NamedTuple):
-    """A train/test split: inputs ``(n, features)`` float32 in [0, 1], labels int64."""
+class TrainTestSplit(NamedTuple):
+    """A train/test split: inputs ``(n, features)`` float32 in [0, 1], labels int64.
+
+    Examples
+    --------
+    >>> from infoplane.data import TrainTestSplit, load_digits
+    >>> isinstance(load_digits(), TrainTestSplit), TrainTestSplit._fields
+    (True, ('x_train', 'y_train', 'x_test', 'y_test'))
+    """
 
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -35,7 +42,7 @@ class Split(NamedTuple):
     y_test: torch.Tensor
 
 
-def load_digits(test_fraction: float = 0.25, seed: int = 0) -> Split:
+def load_digits(test_fraction: float = 0.25, seed: int = 0) -> TrainTestSplit:
     """The 8x8 handwritten digits embedded in scikit-learn, as a train/test split.
 
     1797 images of 64 pixels scaled from 0..16 to [0, 1], labels 0..9. The split is
@@ -50,7 +57,7 @@ def load_digits(test_fraction: float = 0.25, seed: int = 0) -> Split:
 
     Returns
     -------
-    Split
+    TrainTestSplit
         ``x_train`` (n_train, 64) float32, ``y_train`` (n_train,) int64, and the same
         for the test part.
 
@@ -72,7 +79,7 @@ def load_digits(test_fraction: float = 0.25, seed: int = 0) -> Split:
     y = bunch.target.astype(np.int64)
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_fraction, random_state=seed,
                                               stratify=y)
-    return Split(*(torch.from_numpy(np.ascontiguousarray(a)) for a in (x_tr, y_tr, x_te, y_te)))
+    return TrainTestSplit(*(torch.from_numpy(np.ascontiguousarray(a)) for a in (x_tr, y_tr, x_te, y_te)))
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -120,7 +127,7 @@ def _download_idx(root: Path) -> None:
             urllib.request.urlretrieve(MNIST_MIRROR + stem + ".gz", root / (stem + ".gz"))
 
 
-def load_mnist(root: str | os.PathLike | None = None, download: bool = False) -> Split:
+def load_mnist(root: str | os.PathLike | None = None, download: bool = False) -> TrainTestSplit:
     """MNIST (60 000 train, 10 000 test images of 28x28) from local files.
 
     Looks in ``root``, else in ``$INFOPLANE_DATA``, for either the four standard IDX
@@ -137,7 +144,7 @@ def load_mnist(root: str | os.PathLike | None = None, download: bool = False) ->
 
     Returns
     -------
-    Split
+    TrainTestSplit
         ``x`` of shape (n, 784), float32 in [0, 1]; labels int64.
 
     Examples
@@ -171,13 +178,13 @@ def load_mnist(root: str | os.PathLike | None = None, download: bool = False) ->
     for images, labels, what in ((x_tr, y_tr, "train"), (x_te, y_te, "test")):
         if len(images) != len(labels):
             raise ValueError(f"root: {what} images ({len(images)}) and labels ({len(labels)}) differ")
-    return Split(*(torch.from_numpy(a) for a in (x_tr, y_tr, x_te, y_te)))
+    return TrainTestSplit(*(torch.from_numpy(a) for a in (x_tr, y_tr, x_te, y_te)))
 
 
-def _load_pickle(path: Path) -> Split:
+def _load_pickle(path: Path) -> TrainTestSplit:
     with gzip.open(path, "rb") as f:
         train, valid, test = pickle.load(f, encoding="latin1")
     x_tr = np.concatenate([train[0], valid[0]]).astype(np.float32)
     y_tr = np.concatenate([train[1], valid[1]]).astype(np.int64)
     parts = (x_tr, y_tr, np.asarray(test[0], np.float32), np.asarray(test[1], np.int64))
-    return Split(*(torch.from_numpy(np.ascontiguousarray(a)) for a in parts))
+    return TrainTestSplit(*(torch.from_numpy(np.ascontiguousarray(a)) for a in parts))

@@ -12,7 +12,8 @@ import torch
 from infoplane._validation import check_float, check_int
 
 
-def correlated_gaussians(n: int, d: int = 1, rho: float = 0.5, seed: int = 0):
+def correlated_gaussians(n: int, d: int = 1, rho: float = 0.5,
+                         seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
     """Samples of two d-dimensional Gaussians with known mutual information.
 
     Each pair (X_i, Y_i) is standard bivariate normal with correlation ``rho``; pairs
@@ -62,7 +63,7 @@ EIGHT_MODES_LABELS = torch.tensor([0, 0, 0, 0, 1, 1, 2, 3])
 EIGHT_MODES_STD = 0.2
 
 
-def eight_modes(n: int, seed: int = 0):
+def eight_modes(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The 8-component Gaussian mixture of the inverse-problem chapter (thesis 4.2.1).
 
     Components are equally likely; component ``j`` has mean
@@ -105,7 +106,7 @@ def _icosahedron() -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def twelve_bit_task():
+def twelve_bit_task() -> tuple[torch.Tensor, torch.Tensor]:
     """All 4096 binary patterns of the 12-bit task of Shwartz-Ziv & Tishby (2017).
 
     The rule (ours; the original ships data without a closed-form rule, and any

@@ -2,10 +2,11 @@
 
 Entry points: :func:`mutual_information` (KSG 1 and 2), :func:`conditional_mutual_information`
 (Frenzel-Pompe), :func:`mutual_information_discrete` (Ross), :func:`multi_information`
-(total correlation), :func:`entropy` ("kl", "gaussian", "binning", "kde") and
-:func:`conditional_entropy`, and :func:`estimate_uncertainty` (confidence interval and
-shuffle baseline for any of them). Every one accepts NumPy arrays and torch tensors on
-any device and returns a float.
+(total correlation), :func:`entropy` ("kl", "gaussian", "binning", "kde"),
+:func:`conditional_entropy`, :func:`discrete_entropy` (the plug-in entropy of labels or
+binned patterns), and :func:`estimate_uncertainty` (confidence interval and shuffle
+baseline for any of them). Every one accepts NumPy arrays and torch tensors on any
+device and returns a float.
 
 Examples
 --------
@@ -20,6 +21,7 @@ from infoplane.estimators._prepare import SmallSampleWarning
 from infoplane.estimators.entropy import (
     binning_entropy,
     conditional_entropy,
+    discrete_entropy,
     entropy,
     gaussian_entropy_bound,
     kde_entropy_bound,
@@ -38,6 +40,7 @@ __all__ = [
     "Uncertainty",
     "binning_entropy",
     "conditional_entropy",
+    "discrete_entropy",
     "entropy",
     "estimate_uncertainty",
     "gaussian_entropy_bound",

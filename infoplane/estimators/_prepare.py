@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
-from infoplane._validation import check_base, check_int, check_samples
+from infoplane._units import from_nats
+from infoplane._validation import check_int, check_samples
 
 # Kraskov et al. (2004, sec. II.B) add noise of amplitude ~1e-10 to break ties between
 # duplicated points; we use it relative to each column's scale.
@@ -19,7 +20,8 @@ class SmallSampleWarning(UserWarning):
     """The sample is too small for the dimension or k: expect a strongly biased estimate."""
 
 
-def samples(arrays: dict, *, k: int | None = None, allow_constant: bool = False):
+def samples(arrays: dict[str, ArrayLike | torch.Tensor], *, k: int | None = None,
+            allow_constant: bool = False) -> tuple[dict[str, np.ndarray], int]:
     """Check named sample arrays; return float64 NumPy copies of shape (n, d) and n.
 
     Raises ValueError naming the argument for NaN/inf, wrong shape, 0 features,
@@ -72,12 +74,21 @@ def add_jitter(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
-def preprocess(arrays: dict, *, k: int | None, standardize: bool, jitter: bool, seed: int):
+def preprocess(arrays: dict[str, ArrayLike | torch.Tensor], *, k: int | None, standardize: bool,
+               jitter: bool, seed: int) -> tuple[list[np.ndarray], int]:
     """Checked, optionally standardised and jittered float64 arrays (list) and n."""
     checked, n = samples(arrays, k=k)
     rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     out = []
-    for value in checked.values():
+    for name, value in checked.items():
+        if standardize or jitter:  # both scale by the column's standard deviation
+            with np.errstate(over="ignore", under="ignore"):
+                std = value.std(axis=0)
+            # not constant (checked), but its squares overflow (or, to standardise, underflow)
+            bad = np.flatnonzero(~np.isfinite(std) | ((std == 0) if standardize else False))
+            if bad.size:
+                raise ValueError(f"{name}: the standard deviation of column {int(bad[0])} is "
+                                 f"{float(std[bad[0]])} in floating point; rescale the data")
         if standardize:
             value = standardize_columns(value)
         if jitter:
@@ -87,9 +98,8 @@ def preprocess(arrays: dict, *, k: int | None, standardize: bool, jitter: bool, 
 
 
 def to_base(nats: float, base: float) -> float:
-    """Convert nats to the unit of ``base`` (e: nats, 2: bits)."""
-    base = check_base(base)
-    return float(nats) if base == math.e else float(nats) / math.log(base)
+    """Convert nats to the unit of ``base`` (e: nats, 2: bits) as a float, via :mod:`infoplane._units`."""
+    return from_nats(float(nats), base)
 
 
 def warn_if_small(n: int, dim: int, k: int, stacklevel: int = 3) -> None:
@@ -105,7 +115,7 @@ def warn_if_small(n: int, dim: int, k: int, stacklevel: int = 3) -> None:
                       "(k-NN MI estimates fall towards zero)", SmallSampleWarning, stacklevel=stacklevel)
 
 
-def input_device(*arrays):
+def input_device(*arrays: object) -> torch.device | None:
     """Device of the first tensor among ``arrays`` (None if there is none)."""
     for a in arrays:
         if isinstance(a, torch.Tensor):

@@ -6,7 +6,8 @@
   ``diagonal=True`` the looser per-dimension log-variance bound
   ``sum_i 1/2 ln(2 pi e Var[X_i])`` of Kirsch, Lyle & Gal, appendix A.6 (Theorem 2).
 - ``"binning"``: Shwartz-Ziv & Tishby (2017): each unit is cut into bins of width
-  ``bin_width`` and the *discrete* entropy of the binned patterns is returned.
+  ``bin_width`` and the *discrete* entropy of the binned patterns is returned
+  (:func:`discrete_entropy`, the plug-in entropy of symbols, also serves labels).
 - ``"kde"``: the pairwise-distance bounds of Kolchinsky & Tracey (2017) on the entropy
   of ``X + N(0, noise_variance I)`` (the mixture of Gaussians centred on the samples),
   as Saxe et al. (2018) use them: KL divergence for the upper bound, Bhattacharyya
@@ -23,8 +24,10 @@ import math
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
+from infoplane._gaussian import LOG_2PIE
 from infoplane._validation import check_float, check_int
 from infoplane.estimators import _prepare
 from infoplane.estimators.neighbors import DEFAULT_MAX_BYTES, kth_neighbor_distance, resolve_backend
@@ -35,16 +38,17 @@ __all__ = [
     "kozachenko_leonenko",
     "gaussian_entropy_bound",
     "binning_entropy",
+    "discrete_entropy",
     "kde_entropy_bound",
 ]
 
 METHODS = ("kl", "gaussian", "binning", "kde")
 
 
-def entropy(x, method: str = "kl", *, base: float = math.e, k: int = 3, metric: str = "max",
-            jitter: bool = True, seed: int = 0, diagonal: bool = False, bin_width: float | None = None,
-            noise_variance: float | None = None, bound: str = "upper", backend: str = "auto",
-            device=None, warn: bool = True) -> float:
+def entropy(x: ArrayLike | torch.Tensor, method: str = "kl", *, base: float = math.e, k: int = 3,
+            metric: str = "max", jitter: bool = True, seed: int = 0, diagonal: bool = False,
+            bin_width: float | None = None, noise_variance: float | None = None, bound: str = "upper",
+            backend: str = "auto", device: torch.device | str | None = None, warn: bool = True) -> float:
     """Entropy of samples ``x`` by the chosen estimator.
 
     Parameters
@@ -100,7 +104,8 @@ def entropy(x, method: str = "kl", *, base: float = math.e, k: int = 3, metric: 
     return _prepare.to_base(nats, base)
 
 
-def conditional_entropy(x, labels, method: str = "kl", *, base: float = math.e, **options) -> float:
+def conditional_entropy(x: ArrayLike | torch.Tensor, labels: ArrayLike | torch.Tensor, method: str = "kl", *,
+                        base: float = math.e, **options: object) -> float:
     """Conditional entropy H[X | Y] for discrete Y: ``sum_y p(y) H[X | Y = y]``.
 
     Parameters
@@ -149,8 +154,9 @@ def conditional_entropy(x, labels, method: str = "kl", *, base: float = math.e, 
     return _prepare.to_base(total, base)
 
 
-def kozachenko_leonenko(x, k: int = 3, *, metric: str = "max", jitter: bool = True, seed: int = 0,
-                        backend: str = "auto", device=None, warn: bool = True) -> float:
+def kozachenko_leonenko(x: ArrayLike | torch.Tensor, k: int = 3, *, metric: str = "max", jitter: bool = True,
+                        seed: int = 0, backend: str = "auto", device: torch.device | str | None = None,
+                        warn: bool = True) -> float:
     """Kozachenko-Leonenko k-NN estimate of the differential entropy, in nats.
 
     ``H = psi(N) - psi(k) + ln V_d + d <ln eps_i>`` with eps_i the distance to the k-th
@@ -202,11 +208,12 @@ def kozachenko_leonenko(x, k: int = 3, *, metric: str = "max", jitter: bool = Tr
     points = arr if backend_name == "cpu" else torch.as_tensor(arr, device=dev)
     eps = kth_neighbor_distance(points, k, metric=metric, backend=backend_name, device=dev)
     if np.any(eps <= 0):
-        raise ValueError("x: duplicated samples give zero k-NN distances; keep jitter=True")
+        raise ValueError("x: zero k-NN distances: duplicated samples (keep jitter=True) or, with "
+                         "metric='euclidean', squared distances that underflow (rescale the data)")
     return float(digamma(n) - digamma(k) + log_volume + d * np.mean(np.log(eps)))
 
 
-def gaussian_entropy_bound(x, *, diagonal: bool = False) -> float:
+def gaussian_entropy_bound(x: ArrayLike | torch.Tensor, *, diagonal: bool = False) -> float:
     """Gaussian (maximum-entropy) upper bound on the differential entropy, in nats.
 
     ``H[X] <= 1/2 ln det(2 pi e Cov[X]) <= sum_i 1/2 ln(2 pi e Var[X_i])``
@@ -237,9 +244,13 @@ def gaussian_entropy_bound(x, *, diagonal: bool = False) -> float:
     if n < 2:
         raise ValueError("x: needs at least 2 samples for a variance")
     d = arr.shape[1]
-    const = 0.5 * d * math.log(2.0 * math.pi * math.e)
+    const = 0.5 * d * LOG_2PIE
     if diagonal:
-        return float(const + 0.5 * np.sum(np.log(arr.var(axis=0, ddof=1))))
+        var = arr.var(axis=0, ddof=1)
+        if np.any(var == 0):  # not constant (checked), but the squares underflow
+            raise ValueError(f"x: the variance of column {int(np.argmax(var == 0))} underflows to 0; "
+                             "rescale the data")
+        return float(const + 0.5 * np.sum(np.log(var)))
     cov = np.atleast_2d(np.cov(arr, rowvar=False))
     sign, logdet = np.linalg.slogdet(cov)
     if sign <= 0 or not np.isfinite(logdet):
@@ -248,7 +259,7 @@ def gaussian_entropy_bound(x, *, diagonal: bool = False) -> float:
     return float(const + 0.5 * logdet)
 
 
-def binning_entropy(x, bin_width: float) -> float:
+def binning_entropy(x: ArrayLike | torch.Tensor, bin_width: float) -> float:
     """Discrete entropy of the binned activation patterns (Shwartz-Ziv & Tishby 2017), in nats.
 
     Every coordinate is mapped to ``floor(x / bin_width)``; the rows become discrete
@@ -276,14 +287,49 @@ def binning_entropy(x, bin_width: float) -> float:
     """
     bin_width = check_float(bin_width, "bin_width", low=0.0, low_open=True)
     arr = _prepare.samples({"x": x}, allow_constant=True)[0]["x"]
-    symbols = np.floor(arr / bin_width)
-    _, counts = np.unique(symbols, axis=0, return_counts=True)
+    return discrete_entropy(np.floor(arr / bin_width))
+
+
+def discrete_entropy(symbols: ArrayLike | torch.Tensor, *, base: float = math.e) -> float:
+    """Plug-in (maximum-likelihood) entropy ``-sum_s p(s) ln p(s)`` of observed symbols.
+
+    ``p(s)`` is the fraction of the samples equal to symbol ``s``; a 2-D input's rows
+    are the symbols (activation patterns), a 1-D input's entries (labels). The one
+    place the estimators and the information-plane recorder count a discrete entropy
+    from samples (for exact pmfs see :mod:`infoplane.info.measures`).
+
+    Parameters
+    ----------
+    symbols : array or tensor of shape (n,) or (n, d)
+        Discrete values: labels (ints, strings, ...) or binned patterns.
+    base : float
+        Logarithm base of the result (e: nats, 2: bits).
+
+    Returns
+    -------
+    float
+        The entropy in units of ``base``, between 0 and log n.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(discrete_entropy(np.array([0, 0, 1, 2]), base=2), 12)   # p = (1/2, 1/4, 1/4)
+    1.5
+    >>> discrete_entropy(np.array([[0, 1], [0, 1]]))        # one pattern
+    0.0
+    """
+    values = symbols.detach().cpu().numpy() if isinstance(symbols, torch.Tensor) else np.asarray(symbols)
+    if values.ndim not in (1, 2) or values.shape[0] == 0:
+        raise ValueError(f"symbols: expected a non-empty array of shape (n,) or (n, d), got {values.shape}")
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        raise ValueError("symbols: contains NaN or infinite values")
+    _, counts = np.unique(values, axis=0 if values.ndim == 2 else None, return_counts=True)
     p = counts / counts.sum()
-    return float(-np.sum(p * np.log(p)))
+    return _prepare.to_base(-np.sum(p * np.log(p)), base)
 
 
-def kde_entropy_bound(x, noise_variance: float, *, bound: str = "upper", device=None,
-                      max_bytes: int = DEFAULT_MAX_BYTES) -> float:
+def kde_entropy_bound(x: ArrayLike | torch.Tensor, noise_variance: float, *, bound: str = "upper",
+                      device: torch.device | str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> float:
     """Pairwise-distance bounds on the entropy of ``X + N(0, noise_variance I)``, in nats.
 
     The noisy variable is a mixture of n Gaussians ``N(x_i, s I)``, s = noise_variance.
@@ -332,4 +378,4 @@ def kde_entropy_bound(x, noise_variance: float, *, bound: str = "upper", device=
         sq = torch.cdist(pts[start:start + rows], pts).square_()
         total += float(torch.logsumexp(-sq / scale, dim=1).sum())
     mean_log_mixture = total / n - math.log(n)
-    return float(0.5 * d * math.log(2.0 * math.pi * math.e * s) - mean_log_mixture)
+    return float(0.5 * d * (LOG_2PIE + math.log(s)) - mean_log_mixture)

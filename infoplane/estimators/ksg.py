@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from scipy.special import digamma
 
 from infoplane._runtime import device as default_device
@@ -42,8 +43,12 @@ __all__ = [
 
 METHODS = ("ksg1", "ksg2")
 
+Samples = ArrayLike | torch.Tensor
+Device = torch.device | str | None
 
-def _ksg_multi(blocks, n: int, k: int, method: str, backend: str, device) -> float:
+
+def _ksg_multi(blocks: list[np.ndarray] | list[torch.Tensor], n: int, k: int, method: str, backend: str,
+               device: Device) -> float:
     """Kraskov et al. (2004) for m >= 2 blocks, in nats.
 
     ksg1: psi(k) + (m-1) psi(N) - < sum_b psi(n_b + 1) >              (eq. 8 for m = 2)
@@ -61,9 +66,9 @@ def _ksg_multi(blocks, n: int, k: int, method: str, backend: str, device) -> flo
     return float(digamma(k) - (m - 1) / k + (m - 1) * digamma(n) - marginal)
 
 
-def mutual_information(x, y, k: int = 3, method: str = "ksg1", *, base: float = math.e,
+def mutual_information(x: Samples, y: Samples, k: int = 3, method: str = "ksg1", *, base: float = math.e,
                        standardize: bool = True, jitter: bool = True, seed: int = 0,
-                       backend: str = "auto", device=None, warn: bool = True) -> float:
+                       backend: str = "auto", device: Device = None, warn: bool = True) -> float:
     """Mutual information I(X;Y) of continuous samples by the KSG estimator.
 
     Parameters
@@ -104,14 +109,13 @@ def mutual_information(x, y, k: int = 3, method: str = "ksg1", *, base: float = 
     >>> round(exact, 3), abs(mutual_information(x, y) - exact) < 0.05
     (0.511, True)
     """
-    return multi_information([x, y], k, method, base=base, standardize=standardize, jitter=jitter,
-                             seed=seed, backend=backend, device=device, warn=warn,
-                             _names=("x", "y"))
+    return _multi({"x": x, "y": y}, k, method, base=base, standardize=standardize, jitter=jitter,
+                  seed=seed, backend=backend, device=device, warn=warn)
 
 
-def multi_information(variables: Sequence, k: int = 3, method: str = "ksg1", *, base: float = math.e,
-                      standardize: bool = True, jitter: bool = True, seed: int = 0,
-                      backend: str = "auto", device=None, warn: bool = True, _names=None) -> float:
+def multi_information(variables: Sequence[Samples], k: int = 3, method: str = "ksg1", *,
+                      base: float = math.e, standardize: bool = True, jitter: bool = True, seed: int = 0,
+                      backend: str = "auto", device: Device = None, warn: bool = True) -> float:
     """Multi-information (total correlation) sum_i H[X_i] - H[X_1, ..., X_m] by KSG.
 
     Parameters
@@ -140,11 +144,18 @@ def multi_information(variables: Sequence, k: int = 3, method: str = "ksg1", *, 
     variables = list(variables)
     if len(variables) < 2:
         raise ValueError(f"variables: expected at least 2 variables, got {len(variables)}")
-    names = _names or tuple(f"variables[{i}]" for i in range(len(variables)))
+    return _multi({f"variables[{i}]": v for i, v in enumerate(variables)}, k, method, base=base,
+                  standardize=standardize, jitter=jitter, seed=seed, backend=backend, device=device,
+                  warn=warn)
+
+
+def _multi(named: dict[str, Samples], k: int, method: str, *, base: float, standardize: bool, jitter: bool,
+           seed: int, backend: str, device: Device, warn: bool) -> float:
+    """Total correlation of the named variables (the names appear in error messages)."""
+    variables = list(named.values())
     k = check_int(k, "k", minimum=1)
     backend_name = _resolve(backend, variables)
-    blocks, n = _prepare.preprocess(dict(zip(names, variables, strict=True)), k=k, standardize=standardize,
-                                    jitter=jitter, seed=seed)
+    blocks, n = _prepare.preprocess(named, k=k, standardize=standardize, jitter=jitter, seed=seed)
     if warn:
         _prepare.warn_if_small(n, sum(b.shape[1] for b in blocks), k)
     dev = device if device is not None else _prepare.input_device(*variables)
@@ -152,9 +163,9 @@ def multi_information(variables: Sequence, k: int = 3, method: str = "ksg1", *, 
     return _prepare.to_base(_ksg_multi(blocks, n, k, method, backend_name, dev), base)
 
 
-def conditional_mutual_information(x, y, z, k: int = 3, *, base: float = math.e,
+def conditional_mutual_information(x: Samples, y: Samples, z: Samples, k: int = 3, *, base: float = math.e,
                                    standardize: bool = True, jitter: bool = True, seed: int = 0,
-                                   backend: str = "auto", device=None, warn: bool = True) -> float:
+                                   backend: str = "auto", device: Device = None, warn: bool = True) -> float:
     """Conditional mutual information I(X;Y|Z) by the Frenzel & Pompe (2007) estimator.
 
     ``I = psi(k) - < psi(n_xz + 1) + psi(n_yz + 1) - psi(n_z + 1) >`` with eps the k-th
@@ -196,9 +207,9 @@ def conditional_mutual_information(x, y, z, k: int = 3, *, base: float = math.e,
     return _prepare.to_base(nats, base)
 
 
-def mutual_information_discrete(x, labels, k: int = 3, *, base: float = math.e,
+def mutual_information_discrete(x: Samples, labels: Samples, k: int = 3, *, base: float = math.e,
                                 standardize: bool = True, jitter: bool = True, seed: int = 0,
-                                backend: str = "auto", device=None, warn: bool = True) -> float:
+                                backend: str = "auto", device: Device = None, warn: bool = True) -> float:
     """Mutual information between continuous X and discrete labels, Ross (2014).
 
     For each point i of class c: d_i is the distance (max-norm) to its k_i-th nearest
@@ -264,11 +275,11 @@ def mutual_information_discrete(x, labels, k: int = 3, *, base: float = math.e,
     return _prepare.to_base(nats, base)
 
 
-def _resolve(backend, arrays):
+def _resolve(backend: str, arrays: Sequence[Samples]) -> str:
     return resolve_backend(backend, *arrays)
 
 
-def _to_device(blocks, backend, dev):
+def _to_device(blocks: list[np.ndarray], backend: str, dev: Device) -> list[np.ndarray] | list[torch.Tensor]:
     """Blocks as tensors on the torch device, or unchanged NumPy for the CPU backend."""
     if backend == "cpu":
         return blocks

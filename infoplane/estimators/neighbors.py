@@ -25,11 +25,13 @@ distance ``<= radius`` (KSG algorithm 2, Ross 2014).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 from sklearn.neighbors import KDTree
 
@@ -46,8 +48,11 @@ TREE_MAX_DIM_KNN = 12
 TREE_MAX_DIM_COUNT = 12
 DEFAULT_MAX_BYTES = 1 << 28  # 256 MiB of distance buffers per chunk
 
+Points = ArrayLike | torch.Tensor
+Device = torch.device | str | None
 
-def resolve_backend(backend: str, *arrays) -> str:
+
+def resolve_backend(backend: str, *arrays: object) -> str:
     """Choose ``"cpu"`` or ``"torch"``: ``"torch"`` when an input tensor is off the CPU.
 
     Examples
@@ -64,14 +69,14 @@ def resolve_backend(backend: str, *arrays) -> str:
     return "torch" if on_device else "cpu"
 
 
-def _as_numpy(x) -> np.ndarray:
+def _as_numpy(x: Points) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     x = np.ascontiguousarray(x, dtype=np.float64)
     return x[:, None] if x.ndim == 1 else x
 
 
-def _as_tensor(x, device) -> torch.Tensor:
+def _as_tensor(x: Points, device: Device) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         x = x.detach().to(device=device, dtype=torch.float64)
     else:
@@ -79,7 +84,7 @@ def _as_tensor(x, device) -> torch.Tensor:
     return x[:, None] if x.ndim == 1 else x
 
 
-def _device_of(arrays, device) -> torch.device:
+def _device_of(arrays: Sequence[Points], device: Device) -> torch.device:
     if device is not None:
         return torch.device(device)
     for a in arrays:
@@ -101,8 +106,8 @@ def _check_metric(metric: str) -> float:
 # ----------------------------------------------------------------------------- kNN
 
 
-def kth_neighbor_distance(points, k: int, *, metric: str = "max", backend: str = "auto",
-                          device=None, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+def kth_neighbor_distance(points: Points, k: int, *, metric: str = "max", backend: str = "auto",
+                          device: Device = None, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """Distance from each point to its k-th nearest other point.
 
     Parameters
@@ -162,8 +167,8 @@ def _blank_self(dist: torch.Tensor, start: int) -> None:
 # ------------------------------------------------------------------------ counting
 
 
-def count_within(points, radius, *, strict: bool, backend: str = "auto", device=None,
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+def count_within(points: Points, radius: ArrayLike | float, *, strict: bool, backend: str = "auto",
+                 device: Device = None, max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
     """Number of other points within a per-point max-norm radius.
 
     Parameters
@@ -238,12 +243,12 @@ def _count_sorted_1d(v: np.ndarray, radius: np.ndarray, strict: bool) -> np.ndar
     s = np.sort(v)
     n = len(s)
 
-    def inside(j):  # exact predicate for sorted positions j (any int, vectorised)
+    def inside(j: np.ndarray) -> np.ndarray:  # exact predicate for sorted positions j (any int, vectorised)
         d = np.abs(s[np.clip(j, 0, n - 1)] - v)
         ok = d < radius if strict else d <= radius
         return ok & (j >= 0) & (j < n)
 
-    def value(j):
+    def value(j: np.ndarray) -> np.ndarray:
         return s[np.clip(j, 0, n - 1)]
 
     hi = np.searchsorted(s, v + radius, side="left" if strict else "right")
@@ -271,8 +276,8 @@ def _count_sorted_1d(v: np.ndarray, radius: np.ndarray, strict: bool) -> np.ndar
 # ----------------------------------------------------------------- KSG neighbourhoods
 
 
-def ksg_counts(blocks: Sequence, k: int, subspaces: Sequence[Sequence[int]], *,
-               algorithm: str = "ksg1", backend: str = "auto", device=None,
+def ksg_counts(blocks: Sequence[Points], k: int, subspaces: Sequence[Sequence[int]], *,
+               algorithm: str = "ksg1", backend: str = "auto", device: Device = None,
                max_bytes: int = DEFAULT_MAX_BYTES) -> list[np.ndarray]:
     """Marginal neighbour counts of the KSG estimators (Kraskov et al. 2004).
 
@@ -306,7 +311,7 @@ def ksg_counts(blocks: Sequence, k: int, subspaces: Sequence[Sequence[int]], *,
     [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]
     """
     if algorithm not in ("ksg1", "ksg2"):
-        raise ValueError(f"method: expected 'ksg1' or 'ksg2', got {algorithm!r}")
+        raise ValueError(f"algorithm: expected 'ksg1' or 'ksg2', got {algorithm!r}")
     backend = resolve_backend(backend, *blocks)
     n = blocks[0].shape[0]
     joint_dim = sum(b.shape[1] for b in blocks)
@@ -340,7 +345,8 @@ def ksg_counts(blocks: Sequence, k: int, subspaces: Sequence[Sequence[int]], *,
     return [o.cpu().numpy() for o in outs]
 
 
-def _ksg_counts_tree(blocks, k, subspaces, algorithm):
+def _ksg_counts_tree(blocks: list[np.ndarray], k: int, subspaces: Sequence[Sequence[int]],
+                     algorithm: str) -> list[np.ndarray]:
     joint = np.hstack(blocks)
     n = joint.shape[0]
     dist, index = cKDTree(joint).query(joint, k=k + 1, p=np.inf, workers=-1)
@@ -379,7 +385,7 @@ def _drop_self(index: np.ndarray, k: int) -> np.ndarray:
 # (rare). The counts are therefore exactly those of the float64 backends.
 
 
-def _tolerance(blocks64) -> float:
+def _tolerance(blocks64: Sequence[np.ndarray]) -> float:
     scale = max(float(np.abs(b).max()) for b in blocks64)
     return 2.0**-18 * max(scale, np.finfo(np.float64).tiny)
 
@@ -404,7 +410,7 @@ def _max_distances(rows: np.ndarray, columns_t: np.ndarray, tile: int = 4096) ->
     return dist
 
 
-def _max_of(arrays):
+def _max_of(arrays: Sequence[np.ndarray]) -> np.ndarray:
     if len(arrays) == 1:
         return arrays[0].copy()
     out = np.maximum(arrays[0], arrays[1])
@@ -413,7 +419,7 @@ def _max_of(arrays):
     return out
 
 
-def _exact_pairs(blocks64, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def _exact_pairs(blocks64: Sequence[np.ndarray], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Float64 max-norm distances of the pairs (rows[i], cols[i]) over the given blocks."""
     out = np.zeros(len(rows))
     for b in blocks64:
@@ -421,7 +427,8 @@ def _exact_pairs(blocks64, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return out
 
 
-def _exact_knn_chunk(joint32: np.ndarray, start: int, k: int, tol: float, blocks64):
+def _exact_knn_chunk(joint32: np.ndarray, start: int, k: int, tol: float,
+                     blocks64: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest neighbours (float64 order) of rows start.. from float32 distances.
 
     Returns the k-th exact distance (rows,) and the neighbours' columns (rows, k).
@@ -449,7 +456,8 @@ def _exact_knn_chunk(joint32: np.ndarray, start: int, k: int, tol: float, blocks
 
 
 def _exact_count_chunk(dist32: np.ndarray, start: int, radius: np.ndarray, strict: bool, tol: float,
-                       blocks64, known=None, known_exact=None) -> np.ndarray:
+                       blocks64: Sequence[np.ndarray], known: np.ndarray | None = None,
+                       known_exact: np.ndarray | None = None) -> np.ndarray:
     """Exact counts of ``dist < radius`` (or <=) per row from float32 distances (self = inf).
 
     ``known`` (rows, k) are columns whose exact distances ``known_exact`` are at hand (the
@@ -482,7 +490,7 @@ def _exact_count_chunk(dist32: np.ndarray, start: int, radius: np.ndarray, stric
     return counts
 
 
-def _chunks(n: int, arrays_per_row: int, max_bytes: int):
+def _chunks(n: int, arrays_per_row: int, max_bytes: int) -> list[tuple[int, int]]:
     rows = int(min(_MAX_ROWS, max(4, max_bytes // max(1, 4 * n * arrays_per_row))))
     rows = min(rows, max(4, -(-n // (4 * _WORKERS))))  # enough chunks to keep the cores busy
     return [(s, min(n, s + rows)) for s in range(0, n, rows)]
@@ -490,22 +498,24 @@ def _chunks(n: int, arrays_per_row: int, max_bytes: int):
 
 _WORKERS = os.cpu_count() or 1
 _MAX_ROWS = 32
+_T = TypeVar("_T")
 
 
-def _parallel(fn, chunks):
+def _parallel(fn: Callable[[int, int], _T], chunks: list[tuple[int, int]]) -> list[_T]:
     if _WORKERS == 1 or len(chunks) == 1:
         return [fn(*c) for c in chunks]
     with ThreadPoolExecutor(_WORKERS) as pool:  # NumPy ufuncs release the GIL
         return list(pool.map(lambda c: fn(*c), chunks))
 
 
-def _brute_ksg_numpy(blocks64, k, subspaces, algorithm, max_bytes):
+def _brute_ksg_numpy(blocks64: list[np.ndarray], k: int, subspaces: Sequence[Sequence[int]], algorithm: str,
+                     max_bytes: int) -> list[np.ndarray]:
     n = blocks64[0].shape[0]
     tol = _tolerance(blocks64)
     b32 = [b.astype(np.float32) for b in blocks64]
     t32 = [np.ascontiguousarray(b.T) for b in b32]
 
-    def work(start, stop):
+    def work(start: int, stop: int) -> list[np.ndarray]:
         per_block = [_max_distances(b[start:stop], t) for b, t in zip(b32, t32, strict=True)]
         joint = _max_of(per_block)
         diag = (np.arange(stop - start), np.arange(start, stop))
@@ -531,7 +541,8 @@ def _brute_ksg_numpy(blocks64, k, subspaces, algorithm, max_bytes):
     return [np.concatenate([p[i] for p in parts]) for i in range(len(subspaces))]
 
 
-def _brute_rows_numpy(x64, max_bytes, finish):
+def _brute_rows_numpy(x64: np.ndarray, max_bytes: int,
+                      finish: Callable[[np.ndarray, int, int, float], np.ndarray]) -> np.ndarray:
     """Max-norm distances of row chunks to all points (self excluded), each passed to
     ``finish(dist32, start, stop, tol)``; the chunk results concatenated."""
     n = x64.shape[0]
@@ -539,7 +550,7 @@ def _brute_rows_numpy(x64, max_bytes, finish):
     x32 = x64.astype(np.float32)
     t32 = np.ascontiguousarray(x32.T)
 
-    def work(start, stop):
+    def work(start: int, stop: int) -> np.ndarray:
         dist = _max_distances(x32[start:stop], t32)
         dist[np.arange(stop - start), np.arange(start, stop)] = np.inf
         return finish(dist, start, stop, tol)
@@ -547,13 +558,13 @@ def _brute_rows_numpy(x64, max_bytes, finish):
     return np.concatenate(_parallel(work, _chunks(n, 3, max_bytes)))
 
 
-def _brute_knn_numpy(x64, k, max_bytes):
+def _brute_knn_numpy(x64: np.ndarray, k: int, max_bytes: int) -> np.ndarray:
     return _brute_rows_numpy(
         x64, max_bytes, lambda dist, start, stop, tol: _exact_knn_chunk(dist, start, k, tol, [x64])[0])
 
 
-def _brute_count_numpy(x64, radius, strict, max_bytes):
-    def finish(dist, start, stop, tol):
+def _brute_count_numpy(x64: np.ndarray, radius: np.ndarray, strict: bool, max_bytes: int) -> np.ndarray:
+    def finish(dist: np.ndarray, start: int, stop: int, tol: float) -> np.ndarray:
         return _exact_count_chunk(dist, start, radius[start:stop], strict, tol, [x64])
 
     return _brute_rows_numpy(x64, max_bytes, finish)

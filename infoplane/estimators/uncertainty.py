@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
 from infoplane._validation import check_float, check_int
 
@@ -60,15 +61,16 @@ class Uncertainty:
     shuffles: np.ndarray
 
 
-def _take(a, index: np.ndarray):
+def _take(a: ArrayLike | torch.Tensor, index: np.ndarray) -> np.ndarray | torch.Tensor:
     if isinstance(a, torch.Tensor):
         return a[torch.as_tensor(index, device=a.device)]
     return np.asarray(a)[index]
 
 
-def estimate_uncertainty(estimator: Callable[..., float], *arrays, n_resamples: int = 30,
-                         n_shuffles: int = 30, level: float = 0.95, fraction: float = 0.5,
-                         shuffle_arg: int = -1, seed: int = 0, **options) -> Uncertainty:
+def estimate_uncertainty(estimator: Callable[..., float], *arrays: ArrayLike | torch.Tensor,
+                         n_resamples: int = 30, n_shuffles: int = 30, level: float = 0.95,
+                         fraction: float = 0.5, shuffle_arg: int = -1, seed: int = 0,
+                         **options: object) -> Uncertainty:
     """Confidence interval and shuffle baseline of ``estimator(*arrays, **options)``.
 
     Parameters

@@ -16,16 +16,22 @@ Examples
 from __future__ import annotations
 
 import math
+from typing import TypeVar
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
+from infoplane._gaussian import diagonal_normal_log_prob
+from infoplane._units import from_nats, to_nats
 from infoplane._validation import check_float, check_int, check_samples
 
 __all__ = ["bits_per_dim", "nll_from_bits_per_dim", "diagonal_gaussian_nll"]
 
+Value = TypeVar("Value", float, np.ndarray, torch.Tensor)
 
-def _check_nll(nll, name: str):
+
+def _check_nll(nll: Value, name: str) -> Value:
     if isinstance(nll, torch.Tensor):
         if not bool(torch.isfinite(nll).all()):
             raise ValueError(f"{name}: contains NaN or infinite values")
@@ -37,7 +43,7 @@ def _check_nll(nll, name: str):
     return check_float(nll, name)
 
 
-def bits_per_dim(nll, n_dims: int, *, bin_width: float | None = None):
+def bits_per_dim(nll: Value, n_dims: int, *, bin_width: float | None = None) -> Value:
     """Convert a negative log-likelihood in nats per sample into bits per dimension.
 
     Parameters
@@ -63,14 +69,14 @@ def bits_per_dim(nll, n_dims: int, *, bin_width: float | None = None):
     """
     nll = _check_nll(nll, "nll")
     n_dims = check_int(n_dims, "n_dims", minimum=1)
-    bpd = nll / (n_dims * math.log(2.0))
+    bpd = from_nats(nll, 2) / n_dims
     if bin_width is not None:
         bin_width = check_float(bin_width, "bin_width", low=0, low_open=True)
         bpd = bpd - math.log2(bin_width)
     return bpd
 
 
-def nll_from_bits_per_dim(bpd, n_dims: int, *, bin_width: float | None = None):
+def nll_from_bits_per_dim(bpd: Value, n_dims: int, *, bin_width: float | None = None) -> Value:
     """The inverse of :func:`bits_per_dim`: bits/dim back to nats per sample.
 
     Examples
@@ -83,10 +89,11 @@ def nll_from_bits_per_dim(bpd, n_dims: int, *, bin_width: float | None = None):
     if bin_width is not None:
         bin_width = check_float(bin_width, "bin_width", low=0, low_open=True)
         bpd = bpd + math.log2(bin_width)
-    return bpd * n_dims * math.log(2.0)
+    return to_nats(bpd * n_dims, 2)
 
 
-def diagonal_gaussian_nll(x_train, x_test, *, min_var: float = 1e-6) -> float:
+def diagonal_gaussian_nll(x_train: ArrayLike | torch.Tensor, x_test: ArrayLike | torch.Tensor, *,
+                          min_var: float = 1e-6) -> float:
     """Mean test NLL (nats per sample) of a diagonal Gaussian fitted by maximum likelihood.
 
     The baseline every density model should beat: per-feature mean and variance from
@@ -120,5 +127,4 @@ def diagonal_gaussian_nll(x_train, x_test, *, min_var: float = 1e-6) -> float:
         raise ValueError(f"x_test: has {x_test.shape[1]} features, x_train has {x_train.shape[1]}")
     mean = x_train.mean(0)
     var = x_train.var(0, unbiased=False).clamp_min(min_var)
-    nll = 0.5 * (((x_test - mean) ** 2 / var) + torch.log(2 * math.pi * var)).sum(1)
-    return float(nll.mean())
+    return float(-diagonal_normal_log_prob(x_test, mean, var.log()).mean())

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
 from infoplane._validation import check_float, check_int, check_samples
 
@@ -50,13 +51,16 @@ KERNELS: dict[str, Callable[[torch.Tensor, float], torch.Tensor]] = {
 
 DEFAULT_BANDWIDTHS = (0.2, 0.5, 1.0, 2.0)
 
+Kernel = str | Callable[[torch.Tensor, float], torch.Tensor]
+Bandwidths = float | Sequence[float]
 
-def _as_tensor(x, name: str, min_samples: int = 2) -> torch.Tensor:
+
+def _as_tensor(x: ArrayLike | torch.Tensor, name: str, min_samples: int = 2) -> torch.Tensor:
     x = check_samples(x, name, min_samples=min_samples)
     return torch.from_numpy(x) if isinstance(x, np.ndarray) else x
 
 
-def _check_bandwidths(bandwidths) -> tuple[float, ...]:
+def _check_bandwidths(bandwidths: Bandwidths) -> tuple[float, ...]:
     if isinstance(bandwidths, (int, float)):
         bandwidths = (bandwidths,)
     if not isinstance(bandwidths, Sequence) or len(bandwidths) == 0:
@@ -65,7 +69,7 @@ def _check_bandwidths(bandwidths) -> tuple[float, ...]:
     return tuple(check_float(h, "bandwidths", low=0.0, low_open=True) for h in bandwidths)
 
 
-def _resolve_kernel(kernel):
+def _resolve_kernel(kernel: Kernel) -> Callable[[torch.Tensor, float], torch.Tensor]:
     if callable(kernel):
         return kernel
     if kernel not in KERNELS:
@@ -79,7 +83,9 @@ def _sq_dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return d2.clamp_min(0.0)
 
 
-def kernel_matrix(a, b, kernel="inverse_multiquadratic", bandwidths=DEFAULT_BANDWIDTHS) -> torch.Tensor:
+def kernel_matrix(a: ArrayLike | torch.Tensor, b: ArrayLike | torch.Tensor,
+                  kernel: Kernel = "inverse_multiquadratic",
+                  bandwidths: Bandwidths = DEFAULT_BANDWIDTHS) -> torch.Tensor:
     """Kernel values ``k(a_i, b_j)`` averaged over the bandwidths; shape (len(a), len(b)).
 
     Parameters
@@ -108,7 +114,8 @@ def kernel_matrix(a, b, kernel="inverse_multiquadratic", bandwidths=DEFAULT_BAND
     return sum(fn(d2, h) for h in hs) / len(hs)
 
 
-def _kernel_sum(a, b, fn, hs, max_elements):
+def _kernel_sum(a: torch.Tensor, b: torch.Tensor, fn: Callable[[torch.Tensor, float], torch.Tensor],
+                hs: tuple[float, ...], max_elements: int) -> torch.Tensor:
     """Sum of all kernel values between the rows of ``a`` and ``b``, taken in row blocks."""
     rows = max(1, max_elements // max(1, b.shape[0]))
     total = a.new_zeros(())
@@ -118,8 +125,9 @@ def _kernel_sum(a, b, fn, hs, max_elements):
     return total
 
 
-def mmd(a, b, kernel="inverse_multiquadratic", bandwidths=DEFAULT_BANDWIDTHS, *,
-        estimator: str = "unbiased", max_elements: int = 2**22, differentiable: bool = False):
+def mmd(a: ArrayLike | torch.Tensor, b: ArrayLike | torch.Tensor, kernel: Kernel = "inverse_multiquadratic",
+        bandwidths: Bandwidths = DEFAULT_BANDWIDTHS, *, estimator: str = "unbiased",
+        max_elements: int = 2**22, differentiable: bool = False) -> float | torch.Tensor:
     """Squared maximum mean discrepancy between the samples ``a`` and ``b``.
 
     Parameters

@@ -2,8 +2,8 @@
 
 For an inverse problem with a known forward process ``y = s(x)`` (thesis chapter 4),
 a method returns samples ``x_hat ~ q(x | y*)`` for each observation ``y*``. Shapes:
-``samples`` is (n_observations, n_samples, dim_x), ``truth`` (the ``x*`` that produced
-``y*``) is (n_observations, dim_x), ``y_star`` is (n_observations, dim_y).
+``samples`` is (n_observations, n_samples, x_dim), ``truth`` (the ``x*`` that produced
+``y*``) is (n_observations, x_dim), ``y_star`` is (n_observations, y_dim).
 
 - :func:`resimulation_error`: how far ``s(x_hat)`` lands from ``y*`` (thesis 4.2.2, Table 4.1).
 - :func:`posterior_calibration_error`: do the marginal alpha-intervals hold the truth in
@@ -25,16 +25,19 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
 from infoplane._validation import check_float, check_int
-from infoplane.metrics.mmd import DEFAULT_BANDWIDTHS, mmd
+from infoplane.metrics.mmd import DEFAULT_BANDWIDTHS, Bandwidths, Kernel, mmd
 
 __all__ = ["map_mean_shift", "posterior_calibration_error", "posterior_mmd", "resimulation_error"]
 
 
-def _posterior_samples(samples, name: str = "samples") -> torch.Tensor:
+def _posterior_samples(samples: ArrayLike | torch.Tensor, name: str = "samples") -> torch.Tensor:
     x = torch.as_tensor(samples) if not isinstance(samples, torch.Tensor) else samples
     if x.ndim != 3:
         raise ValueError(f"{name}: expected shape (n_observations, n_samples, dim), got {tuple(x.shape)}")
@@ -47,7 +50,8 @@ def _posterior_samples(samples, name: str = "samples") -> torch.Tensor:
     return x
 
 
-def _observations(values, name: str, n_obs: int, dim: int | None = None) -> torch.Tensor:
+def _observations(values: ArrayLike | torch.Tensor, name: str, n_obs: int,
+                  dim: int | None = None) -> torch.Tensor:
     v = torch.as_tensor(values) if not isinstance(values, torch.Tensor) else values
     if v.ndim != 2 or v.shape[0] != n_obs or (dim is not None and v.shape[1] != dim):
         want = f"({n_obs}, {dim if dim is not None else 'dim'})"
@@ -59,17 +63,18 @@ def _observations(values, name: str, n_obs: int, dim: int | None = None) -> torc
     return v
 
 
-def resimulation_error(forward, samples, y_star) -> dict[str, float]:
+def resimulation_error(forward: Callable[[torch.Tensor], torch.Tensor], samples: ArrayLike | torch.Tensor,
+                       y_star: ArrayLike | torch.Tensor) -> dict[str, float]:
     """Mean and median distance ``||s(x_hat) - y*||`` over all posterior samples.
 
     Parameters
     ----------
     forward : callable
-        The forward process ``s``: Tensor (n, dim_x) -> Tensor (n, dim_y).
-    samples : Tensor of shape (n_observations, n_samples, dim_x)
-        Posterior samples per observation. A 2-D (n_observations, dim_x) array (e.g.
+        The forward process ``s``: Tensor (n, x_dim) -> Tensor (n, y_dim).
+    samples : Tensor of shape (n_observations, n_samples, x_dim)
+        Posterior samples per observation. A 2-D (n_observations, x_dim) array (e.g.
         MAP estimates) counts as one sample per observation.
-    y_star : Tensor of shape (n_observations, dim_y)
+    y_star : Tensor of shape (n_observations, y_dim)
         The observations the samples were conditioned on.
 
     Returns
@@ -92,10 +97,10 @@ def resimulation_error(forward, samples, y_star) -> dict[str, float]:
     if samples.ndim == 2:
         samples = samples[:, None, :]
     x = _posterior_samples(samples)
-    n_obs, n_s, dim_x = x.shape
+    n_obs, n_s, x_dim = x.shape
     y_star = _observations(y_star, "y_star", n_obs)
     with torch.no_grad():
-        y = torch.as_tensor(forward(x.reshape(n_obs * n_s, dim_x)))
+        y = torch.as_tensor(forward(x.reshape(n_obs * n_s, x_dim)))
     if y.ndim != 2 or y.shape[0] != n_obs * n_s or y.shape[1] != y_star.shape[1]:
         raise ValueError(f"forward: returned shape {tuple(y.shape)}, "
                          f"expected ({n_obs * n_s}, {y_star.shape[1]})")
@@ -114,7 +119,8 @@ def _sorted_quantiles(sorted_x: np.ndarray, q: np.ndarray) -> np.ndarray:
     return sorted_x[:, lo, :] * (1 - w) + sorted_x[:, hi, :] * w
 
 
-def posterior_calibration_error(samples, truth, alphas=None) -> dict:
+def posterior_calibration_error(samples: ArrayLike | torch.Tensor, truth: ArrayLike | torch.Tensor,
+                                alphas: Sequence[float] | np.ndarray | None = None) -> dict[str, object]:
     """Fraction of ground-truth inliers of the marginal alpha-intervals, minus alpha.
 
     For each confidence level ``alpha``, each observation and each dimension of ``x``,
@@ -172,8 +178,8 @@ def posterior_calibration_error(samples, truth, alphas=None) -> dict:
             "alpha": alphas, "deviation": deviation, "per_dimension": per_dim}
 
 
-def map_mean_shift(samples, bandwidth=None, *, n_starts: int = 16, max_iter: int = 200,
-                   tol: float = 1e-6) -> torch.Tensor:
+def map_mean_shift(samples: ArrayLike | torch.Tensor, bandwidth: float | None = None, *, n_starts: int = 16,
+                   max_iter: int = 200, tol: float = 1e-6) -> torch.Tensor:
     """MAP estimate of each posterior: the highest mode found by Gaussian mean shift.
 
     Mean shift moves a point to the kernel-weighted mean of the samples around it
@@ -235,7 +241,8 @@ def map_mean_shift(samples, bandwidth=None, *, n_starts: int = 16, max_iter: int
     return out
 
 
-def posterior_mmd(samples, reference, kernel="inverse_multiquadratic", bandwidths=DEFAULT_BANDWIDTHS,
+def posterior_mmd(samples: ArrayLike | torch.Tensor, reference: ArrayLike | torch.Tensor,
+                  kernel: Kernel = "inverse_multiquadratic", bandwidths: Bandwidths = DEFAULT_BANDWIDTHS,
                   estimator: str = "unbiased") -> float:
     """Squared MMD between two posteriors per observation, averaged over observations.
 
