@@ -19,14 +19,9 @@ from _harness import markdown_table, timed
 from torch.utils.data import DataLoader, TensorDataset
 
 import infoplane as ip
-from infoplane.bottleneck import (
-    ZERO_ENTROPY_VARIANCE,
-    InformationPlane,
-    NoisyBottleneckClassifier,
-    SurrogateIB,
-    log_spaced_epochs,
-)
+from infoplane.bottleneck import ZERO_ENTROPY_VARIANCE, NoisyBottleneckClassifier, SurrogateIB
 from infoplane.data import load_digits
+from infoplane.plane import InformationPlane, log_spaced_epochs
 from infoplane.train import fit
 
 OPTIONS = {"binning": {"bin_width": 0.5}, "kde": {"noise_variance": ZERO_ENTROPY_VARIANCE}}
@@ -47,7 +42,7 @@ def main() -> None:
                               device="cpu"), repeat=5)["median"]
     records = len(log_spaced_epochs(50, 12)) + 1
     rows = []
-    for estimator in ("gaussian", "ksg", "binning", "kde"):
+    for estimator in ("gaussian", "kl", "binning", "kde"):
         plane = InformationPlane(data.x_train, data.y_train, estimator=estimator, max_samples=600,
                                  test_data=(data.x_test, data.y_test),
                                  estimator_kwargs=OPTIONS.get(estimator))

@@ -57,7 +57,7 @@ def diagonal_normal_log_prob(x: torch.Tensor, mean: torch.Tensor | float = 0.0,
     -0.918939
     """
     log_var = torch.as_tensor(log_var, dtype=x.dtype, device=x.device)
-    return -0.5 * ((x - mean).pow(2) * torch.exp(-log_var) + log_var + LOG_2PI).sum(-1)
+    return -0.5 * ((x - mean).pow(2) / torch.exp(log_var) + log_var + LOG_2PI).sum(-1)
 
 
 def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,7 @@ Examples
 --------
     infoplane compare --dataset digits --objectives ib,dib,vib --out figures/
     infoplane compare --epochs 5 --grid 0.01,0.1 --objectives ib,vib --quiet
+    python -m infoplane compare --estimator kl --records 12
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import argparse
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from torch import nn
+
+T = TypeVar("T")
 
 #: Objectives of ``infoplane compare`` and the name of their trade-off weight.
 OBJECTIVES = {
@@ -30,7 +38,7 @@ OBJECTIVES = {
 DEFAULT_GRID = "0.001,0.01,0.03,0.1,0.3"
 
 
-def _parse_list(text: str, name: str, convert):
+def _parse_list(text: str, name: str, convert: Callable[[str], T]) -> list[T]:
     try:
         values = [convert(v.strip()) for v in text.split(",") if v.strip()]
     except ValueError:
@@ -40,7 +48,7 @@ def _parse_list(text: str, name: str, convert):
     return values
 
 
-def _build(objective: str, weight: float, args: argparse.Namespace):
+def _build(objective: str, weight: float, args: argparse.Namespace) -> tuple[nn.Module, Any]:
     """The model and loss of one run (one objective, one weight)."""
     from infoplane.bottleneck import (
         CEB,
@@ -71,8 +79,8 @@ def _compare(args: argparse.Namespace) -> int:
     from torch.utils.data import DataLoader, TensorDataset
 
     import infoplane as ip
-    from infoplane.bottleneck import InformationPlane, comparison_figure, log_spaced_epochs, save_table
     from infoplane.data import load_digits
+    from infoplane.plane import InformationPlane, comparison_figure, log_spaced_epochs, save_table
     from infoplane.train import fit
 
     objectives = _parse_list(args.objectives, "--objectives", str)
@@ -152,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="comma-separated trade-off weights: gamma for ib/dib/ceb, beta (Alemi et "
                           f"al.'s) for vib (default {DEFAULT_GRID})")
     cmp.add_argument("--epochs", type=int, default=50)
-    cmp.add_argument("--estimator", default="ksg", choices=["ksg", "gaussian", "binning", "kde"])
+    cmp.add_argument("--estimator", default="kl", choices=["kl", "gaussian", "binning", "kde"],
+                     help="kl: Kozachenko-Leonenko entropies (default); gaussian: log-det bounds; "
+                          "binning; kde: pairwise-distance mixture bound")
     cmp.add_argument("--records", type=int, default=12,
                      help="information-plane records per run, log-spaced over the epochs (default 12)")
     cmp.add_argument("--bin-width", type=float, default=0.5, help="bin width of --estimator binning")

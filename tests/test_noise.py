@@ -8,7 +8,9 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import stats
 
+from infoplane._gaussian import ZERO_ENTROPY_LOG_VAR
 from infoplane.bottleneck import (
     ZERO_ENTROPY_VARIANCE,
     GaussianNoise,
@@ -16,6 +18,7 @@ from infoplane.bottleneck import (
     gaussian_entropy_for_std,
     gaussian_std_for_entropy,
 )
+from infoplane.estimators import entropy
 
 
 def _gaussian_entropy_of_samples(eps: torch.Tensor) -> float:
@@ -24,9 +27,13 @@ def _gaussian_entropy_of_samples(eps: torch.Tensor) -> float:
     return float((0.5 * torch.log(2 * math.pi * math.e * var)).sum())
 
 
-def test_zero_entropy_variance_constant():
-    assert ZERO_ENTROPY_VARIANCE == pytest.approx(1 / (2 * math.pi * math.e), rel=1e-15)
+def test_zero_entropy_variance_has_zero_entropy_by_scipy():
+    # peer: scipy's differential entropy of N(0, s^2), in nats
+    h = float(stats.norm(scale=math.sqrt(ZERO_ENTROPY_VARIANCE)).entropy())
+    assert h == pytest.approx(0.0, abs=1e-12)
     assert gaussian_entropy_for_std(math.sqrt(ZERO_ENTROPY_VARIANCE)) == pytest.approx(0.0, abs=1e-12)
+    assert ZeroEntropyNoise().log_var == ZERO_ENTROPY_LOG_VAR
+    assert math.exp(ZeroEntropyNoise().log_var) == pytest.approx(ZERO_ENTROPY_VARIANCE, rel=1e-14)
 
 
 def test_zero_entropy_noise_variance_and_entropy():
@@ -39,13 +46,10 @@ def test_zero_entropy_noise_variance_and_entropy():
 
 
 def test_zero_entropy_noise_entropy_by_kozachenko_leonenko():
-    estimators = pytest.importorskip("infoplane.estimators")
-    if not hasattr(estimators, "entropy"):
-        pytest.skip("the estimators issue has not landed")
     noise = ZeroEntropyNoise(generator=torch.Generator().manual_seed(2))
     for dim in (1, 3):
         eps = noise(torch.zeros(4000, dim)).double().numpy()
-        assert estimators.entropy(eps, method="kl") == pytest.approx(0.0, abs=0.08 * dim)
+        assert entropy(eps, method="kl") == pytest.approx(0.0, abs=0.08 * dim)
 
 
 @given(st.floats(-3.0, 3.0))
@@ -54,7 +58,9 @@ def test_gaussian_noise_has_the_requested_entropy(h):
     eps = noise(torch.zeros(50_000, 1))
     assert float(eps.var()) == pytest.approx(math.exp(2 * h) / (2 * math.pi * math.e), rel=0.05)
     assert _gaussian_entropy_of_samples(eps) == pytest.approx(h, abs=0.03)
-    assert noise.total_entropy(4) == pytest.approx(4 * h)
+    scipy_h = float(stats.norm(scale=noise.std).entropy())       # peer: scipy, nats per dimension
+    assert noise.total_entropy(4) == pytest.approx(4 * scipy_h, rel=1e-9, abs=1e-12)
+    assert noise.log_var == pytest.approx(2 * math.log(noise.std), rel=1e-9, abs=1e-12)
 
 
 @given(st.floats(-20.0, 20.0))
@@ -91,7 +97,7 @@ def test_noise_keeps_dtype_and_gradient():
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), "1"])
 def test_bad_entropy_is_rejected(bad):
-    with pytest.raises(ValueError, match="entropy"):
+    with pytest.raises(ValueError, match=r"^entropy:"):
         GaussianNoise(entropy=bad)
-    with pytest.raises(ValueError, match="std"):
+    with pytest.raises(ValueError, match=r"^std:"):
         gaussian_entropy_for_std(0.0)

@@ -1,61 +1,105 @@
-"""Small bottleneck classifiers: encoder -> latent Z -> decoder, each exposing its Z.
+"""Small bottleneck classifiers: encoder -> latent Z -> decoder, each declaring its Z.
 
-Every model maps inputs ``(batch, features)`` to class logits ``(batch, classes)``
-(``(samples, batch, classes)`` when called with ``samples > 1``), keeps the latent of
-its last call in ``model.z``, and offers ``encode(x)`` and ``encoding_entropy(x)``
-(H[Z|X] in nats, known in closed form for these models) so that the
-information-plane recorder can measure I(X;Z) = H[Z] - H[Z|X].
+Every model maps inputs ``(batch, features)`` to a small NamedTuple whose first element
+is the prediction (class logits, or log-probabilities for the categorical model), with
+a leading ``samples`` axis when called with ``samples > 1``. A forward pass keeps
+nothing on ``self``: what a loss needs is in the returned tuple. The two models with a
+continuous latent also offer ``latent(x)``, a :class:`~infoplane._gaussian.GaussianLatent`
+(the sample Z, its noise-free part and the log-variance of its Gaussian noise), which
+is what the information-plane recorder (:mod:`infoplane.plane`) reads, and
+``decode(z)``, the logits of a given latent.
 
 - :class:`NoisyBottleneckClassifier`: deterministic MLP encoder plus zero-entropy
-  noise (the surrogate IB / DIB models of Kirsch, Lyle & Gal, sec. 6.3).
+  noise (the surrogate IB / DIB models of Kirsch, Lyle & Gal, sec. 6.3); its forward
+  returns :class:`BottleneckOutput` ``(logits, z)``.
 - :class:`GaussianEncoderClassifier`: Gaussian encoder e(z|x) = N(mu(x), diag
   sigma^2(x)) with the reparameterisation trick, an optional learned mixture marginal
   r(z) (VIB, Alemi et al.) and an optional class-conditional backward encoder b(z|y)
-  (CEB, Fischer).
+  (CEB, Fischer); forward returns :class:`GaussianEncoderOutput`
+  ``(logits, z, mean, log_var)``.
 - :class:`CategoricalBottleneckClassifier`: categorical Z with a softmax encoder
-  p(z|x) and a decoder matrix p(y_hat|z) (Kirsch, Lyle & Gal, sec. 5.4).
+  p(z|x) and a decoder matrix p(y_hat|z) (Kirsch, Lyle & Gal, sec. 5.4); forward
+  returns :class:`CategoricalOutput` ``(log_probs, p_z)``.
+
+Every model takes ``seed``: the same seed gives the same initial weights and leaves the
+global RNG untouched (``seed=None`` draws the weights from the global RNG).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from infoplane._nn import mlp
+from infoplane._gaussian import GaussianLatent, GaussianMixture
+from infoplane._nn import mlp, seeded
 from infoplane._nn import randn as _randn
 from infoplane._validation import check_int
 from infoplane.bottleneck.noise import GaussianNoise, ZeroEntropyNoise
 
-_LOG_2PIE = math.log(2.0 * math.pi * math.e)
+__all__ = ["BottleneckOutput", "GaussianEncoderOutput", "CategoricalOutput", "NoisyBottleneckClassifier",
+           "GaussianEncoderClassifier", "CategoricalBottleneckClassifier"]
 
 
-class _KeepsLatent(nn.Module):
-    """Drops the tensors of the last forward pass (``z``, ``mu``, ...) when copied or pickled."""
+class BottleneckOutput(NamedTuple):
+    """Forward output of :class:`NoisyBottleneckClassifier`.
 
-    _transient = ("z", "mu", "log_var", "pz")
+    ``logits``: ``(batch, n_classes)`` or ``(samples, batch, n_classes)``; ``z``: the
+    latent the decoder saw, ``(batch, latent_dim)`` or ``(samples, batch, latent_dim)``.
+    """
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        for key in self._transient:
-            if key in state:
-                state[key] = None
-        return state
+    logits: torch.Tensor
+    z: torch.Tensor
 
 
-class NoisyBottleneckClassifier(_KeepsLatent):
+class GaussianEncoderOutput(NamedTuple):
+    """Forward output of :class:`GaussianEncoderClassifier`.
+
+    ``logits`` and ``z`` as in :class:`BottleneckOutput`; ``mean`` and ``log_var``
+    ``(batch, latent_dim)``: the encoder e(z|x) = N(mean, diag exp(log_var)).
+    """
+
+    logits: torch.Tensor
+    z: torch.Tensor
+    mean: torch.Tensor
+    log_var: torch.Tensor
+
+
+class CategoricalOutput(NamedTuple):
+    """Forward output of :class:`CategoricalBottleneckClassifier`.
+
+    ``log_probs``: log p_theta(y_hat|x) ``(batch, n_classes)``; ``p_z``: the encoder
+    probabilities p(z|x) ``(batch, n_categories)``.
+    """
+
+    log_probs: torch.Tensor
+    p_z: torch.Tensor
+
+
+def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
+    if isinstance(hidden, (int, float)) or not isinstance(hidden, Sequence):
+        raise ValueError(f"hidden: expected a sequence of hidden-layer widths such as (128, 128), "
+                         f"got {hidden!r}")
+    return tuple(check_int(h, "hidden", minimum=1) for h in hidden)
+
+
+def _check_samples(samples: int) -> int:
+    return check_int(samples, "samples", minimum=1)
+
+
+class NoisyBottleneckClassifier(nn.Module):
     """MLP encoder -> Z_hat -> + noise -> Z -> linear decoder, the surrogate-objective model.
 
     With the default zero-entropy noise, H[Z|X] = 0 and I(X;Z) = H[Z] (nats).
 
     Parameters
     ----------
-    in_features, num_classes : int
+    in_features, n_classes : int
         Input width and number of classes.
     hidden : sequence of int
-        Hidden widths of the encoder.
+        Hidden widths of the encoder, e.g. ``(128, 128)``.
     latent_dim : int
         Width of Z.
     noise_entropy : float or None
@@ -63,96 +107,80 @@ class NoisyBottleneckClassifier(_KeepsLatent):
         noise, ``None`` adds none (a deterministic encoder).
     noise_at_eval : bool
         Keep adding the noise in evaluation mode (the model stays stochastic).
-    activation : {"relu", "tanh", "elu", "gelu"}
+    activation : {"relu", "leaky_relu", "tanh", "elu", "gelu"}
     generator : torch.Generator, optional
-        Source of the noise.
+        Source of the noise (the global RNG when omitted).
+    seed : int, optional
+        Seed of the initial weights (the global RNG when omitted).
 
     Examples
     --------
     >>> import torch
     >>> from infoplane.bottleneck import NoisyBottleneckClassifier
-    >>> model = NoisyBottleneckClassifier(64, 10, hidden=(32,), latent_dim=4)
-    >>> model(torch.zeros(5, 64)).shape, model.z.shape
+    >>> model = NoisyBottleneckClassifier(64, 10, hidden=(32,), latent_dim=4, seed=0)
+    >>> logits, z = model(torch.zeros(5, 64))
+    >>> logits.shape, z.shape
     (torch.Size([5, 10]), torch.Size([5, 4]))
+    >>> from infoplane._gaussian import gaussian_entropy
+    >>> float(gaussian_entropy(model.latent(torch.zeros(5, 64)).log_var))  # H[Z|X] of zero-entropy noise
+    0.0
     """
 
-    def __init__(self, in_features: int, num_classes: int, hidden: Sequence[int] = (128,),
+    def __init__(self, in_features: int, n_classes: int, hidden: Sequence[int] = (128,),
                  latent_dim: int = 8, noise_entropy: float | None = 0.0, noise_at_eval: bool = True,
-                 activation: str = "relu", generator: torch.Generator | None = None) -> None:
+                 activation: str = "relu", generator: torch.Generator | None = None,
+                 seed: int | None = None) -> None:
         super().__init__()
         in_features = check_int(in_features, "in_features", minimum=1)
-        num_classes = check_int(num_classes, "num_classes", minimum=2)
+        self.n_classes = check_int(n_classes, "n_classes", minimum=2)
         self.latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
-        self.encoder = mlp([in_features, *hidden, self.latent_dim], activation)
-        if noise_entropy is None:
-            self.noise: nn.Module = nn.Identity()
-        elif noise_entropy == 0.0:
-            self.noise = ZeroEntropyNoise(at_eval=noise_at_eval, generator=generator)
-        else:
-            self.noise = GaussianNoise(noise_entropy, at_eval=noise_at_eval, generator=generator)
-        self.decoder = nn.Linear(self.latent_dim, num_classes)
-        self.z: torch.Tensor | None = None
+        hidden = _check_hidden(hidden)
+        with seeded(seed):
+            self.encoder = mlp([in_features, *hidden, self.latent_dim], activation)
+            if noise_entropy is None:
+                self.noise: nn.Module = nn.Identity()
+            elif noise_entropy == 0.0:
+                self.noise = ZeroEntropyNoise(at_eval=noise_at_eval, generator=generator)
+            else:
+                self.noise = GaussianNoise(noise_entropy, at_eval=noise_at_eval, generator=generator)
+            self.decoder = nn.Linear(self.latent_dim, self.n_classes)
 
     def encode(self, x: torch.Tensor, samples: int = 1) -> torch.Tensor:
         """Latent Z: ``(batch, latent_dim)``, or ``(samples, batch, latent_dim)`` if ``samples > 1``."""
         z_hat = self.encoder(x)
-        if samples > 1:
+        if _check_samples(samples) > 1:
             z_hat = z_hat.unsqueeze(0).expand(samples, *z_hat.shape)
         return self.noise(z_hat)
 
-    def forward(self, x: torch.Tensor, samples: int = 1) -> torch.Tensor:
-        """Class logits; one noise sample per ``samples`` (the latent is kept in ``self.z``)."""
-        self.z = self.encode(x, samples)
-        return self.decoder(self.z)
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Class logits of a latent ``z`` (``(..., latent_dim)`` -> ``(..., n_classes)``)."""
+        return self.decoder(z)
 
-    def encoding_entropy(self, x: torch.Tensor | None = None) -> float:
-        """H[Z|X] in nats: the entropy of the added noise (0 for zero-entropy noise).
+    def forward(self, x: torch.Tensor, samples: int = 1) -> BottleneckOutput:
+        """``(logits, z)``; one noise sample per ``samples`` (a leading axis when ``samples > 1``)."""
+        z = self.encode(x, samples)
+        return BottleneckOutput(self.decoder(z), z)
 
-        Without noise the encoder is deterministic and H[Z|X] is minus infinity for a
-        continuous Z; this returns 0 then, the convention of measuring Z at the
-        resolution of zero-entropy noise.
+    def _noise_log_var(self, like: torch.Tensor) -> torch.Tensor | None:
+        noise = self.noise
+        if not isinstance(noise, GaussianNoise) or not (noise.training or noise.at_eval):
+            return None
+        return torch.full((self.latent_dim,), noise.log_var, dtype=like.dtype, device=like.device)
+
+    def latent(self, x: torch.Tensor) -> GaussianLatent:
+        """Z for a batch and the law of its noise, for the information-plane recorder.
+
+        ``mean`` is the encoder output Z_hat; ``log_var`` ``(latent_dim,)`` is the
+        noise log-variance (:data:`~infoplane._gaussian.ZERO_ENTROPY_LOG_VAR` for
+        zero-entropy noise, so H[Z|X] = 0 nats), or ``None`` when no noise is added
+        (no noise module, or evaluation mode without ``noise_at_eval``).
         """
-        if isinstance(self.noise, GaussianNoise):
-            return self.noise.total_entropy(self.latent_dim)
-        return 0.0
+        mean = self.encoder(x)
+        z = self.noise(mean)
+        return GaussianLatent(z, mean, self._noise_log_var(mean))
 
 
-class MixtureMarginal(nn.Module):
-    """Learned mixture of diagonal Gaussians r(z), the VIB marginal option of Alemi et al.
-
-    Parameters
-    ----------
-    latent_dim : int
-    n_components : int
-
-    Examples
-    --------
-    >>> import torch
-    >>> from infoplane.bottleneck.models import MixtureMarginal
-    >>> r = MixtureMarginal(2, 1)
-    >>> torch.nn.init.zeros_(r.means); torch.nn.init.zeros_(r.log_vars)  # doctest: +ELLIPSIS
-    Parameter...
-    >>> round(float(r.log_prob(torch.zeros(1, 2)).detach()), 4)  # log N(0; 0, I) in 2-D
-    -1.8379
-    """
-
-    def __init__(self, latent_dim: int, n_components: int = 10) -> None:
-        super().__init__()
-        latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
-        n_components = check_int(n_components, "n_components", minimum=1)
-        self.means = nn.Parameter(torch.randn(n_components, latent_dim) * 0.5)
-        self.log_vars = nn.Parameter(torch.zeros(n_components, latent_dim))
-        self.logits = nn.Parameter(torch.zeros(n_components))
-
-    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """log r(z) in nats for ``z`` of shape ``(..., latent_dim)``."""
-        z = z.unsqueeze(-2)  # (..., 1, d)
-        log_normal = -0.5 * (((z - self.means) ** 2) / self.log_vars.exp() + self.log_vars
-                             + math.log(2 * math.pi)).sum(-1)
-        return torch.logsumexp(log_normal + torch.log_softmax(self.logits, 0), dim=-1)
-
-
-class GaussianEncoderClassifier(_KeepsLatent):
+class GaussianEncoderClassifier(nn.Module):
     """Gaussian encoder e(z|x) = N(mu(x), diag sigma^2(x)), linear decoder: VIB and CEB models.
 
     In training (and at evaluation when ``sample_at_eval``) Z = mu + sigma * eps with
@@ -160,124 +188,168 @@ class GaussianEncoderClassifier(_KeepsLatent):
 
     Parameters
     ----------
-    in_features, num_classes : int
+    in_features, n_classes : int
     hidden : sequence of int
         Hidden widths of the encoder body.
     latent_dim : int
     marginal : {"standard", "mixture"}
-        The VIB marginal r(z): N(0, I) or a learned :class:`MixtureMarginal`.
+        The VIB marginal r(z): N(0, I) or a learned
+        :class:`~infoplane._gaussian.GaussianMixture` (means drawn as 0.5 N(0, I),
+        unit variances and uniform weights at the start, all three learned).
     n_components : int
         Components of the mixture marginal.
     backward_encoder : bool
         Add CEB's backward encoder b(z|y) = N(m_y, diag exp(l_y)) with learned class
-        means and log-variances.
+        means and log-variances (:meth:`backward_encoding`).
     sample_at_eval : bool
         Keep sampling Z in evaluation mode.
     min_log_var : float
         Lower clamp of log sigma^2, keeping the KL terms finite.
     activation : str
     generator : torch.Generator, optional
+        Source of eps (the global RNG when omitted).
+    seed : int, optional
+        Seed of the initial weights, mixture means and backward-encoder means.
+
+    Attributes
+    ----------
+    marginal : GaussianMixture or None
+        The learned r(z) (``None`` for ``marginal="standard"``).
 
     Examples
     --------
     >>> import torch
     >>> from infoplane.bottleneck import GaussianEncoderClassifier
-    >>> model = GaussianEncoderClassifier(64, 10, hidden=(32,), latent_dim=3)
-    >>> logits = model(torch.zeros(5, 64))
-    >>> model.mu.shape, model.log_var.shape, logits.shape
+    >>> model = GaussianEncoderClassifier(64, 10, hidden=(32,), latent_dim=3, seed=0)
+    >>> out = model(torch.zeros(5, 64))
+    >>> out.mean.shape, out.log_var.shape, out.logits.shape
     (torch.Size([5, 3]), torch.Size([5, 3]), torch.Size([5, 10]))
     """
 
-    def __init__(self, in_features: int, num_classes: int, hidden: Sequence[int] = (128,),
+    def __init__(self, in_features: int, n_classes: int, hidden: Sequence[int] = (128,),
                  latent_dim: int = 8, marginal: str = "standard", n_components: int = 10,
                  backward_encoder: bool = False, sample_at_eval: bool = True,
                  min_log_var: float = -12.0, activation: str = "relu",
-                 generator: torch.Generator | None = None) -> None:
+                 generator: torch.Generator | None = None, seed: int | None = None) -> None:
         super().__init__()
         in_features = check_int(in_features, "in_features", minimum=1)
-        self.num_classes = check_int(num_classes, "num_classes", minimum=2)
+        self.n_classes = check_int(n_classes, "n_classes", minimum=2)
         self.latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
+        hidden = _check_hidden(hidden)
         if marginal not in ("standard", "mixture"):
             raise ValueError(f"marginal: expected 'standard' or 'mixture', got {marginal!r}")
-        self.encoder = mlp([in_features, *hidden, 2 * self.latent_dim], activation)
-        self.decoder = nn.Linear(self.latent_dim, self.num_classes)
-        self.marginal = MixtureMarginal(self.latent_dim, n_components) if marginal == "mixture" else None
-        if backward_encoder:
-            self.backward_means = nn.Parameter(torch.randn(self.num_classes, self.latent_dim))
-            self.backward_log_vars = nn.Parameter(torch.zeros(self.num_classes, self.latent_dim))
-        else:
-            self.backward_means = self.backward_log_vars = None
+        n_components = check_int(n_components, "n_components", minimum=1)
+        with seeded(seed):
+            self.encoder = mlp([in_features, *hidden, 2 * self.latent_dim], activation)
+            self.decoder = nn.Linear(self.latent_dim, self.n_classes)
+            self.marginal: GaussianMixture | None = None
+            if marginal == "mixture":
+                self.marginal = GaussianMixture(
+                    torch.randn(n_components, self.latent_dim) * 0.5,
+                    torch.zeros(n_components, self.latent_dim), torch.zeros(n_components),
+                    learn_means=True, learn_log_vars=True, learn_weights=True)
+            if backward_encoder:
+                self.backward_means = nn.Parameter(torch.randn(self.n_classes, self.latent_dim))
+                self.backward_log_vars = nn.Parameter(torch.zeros(self.n_classes, self.latent_dim))
+            else:
+                self.backward_means = self.backward_log_vars = None
         self.sample_at_eval = bool(sample_at_eval)
         self.min_log_var = float(min_log_var)
         self.generator = generator
-        self.mu = self.log_var = self.z = None
+
+    def _encode(self, x: torch.Tensor, samples: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+        out = self.encoder(x)
+        mean, raw = out[..., :self.latent_dim], out[..., self.latent_dim:]
+        log_var = raw.clamp(min=self.min_log_var, max=10.0)
+        if not (self.training or self.sample_at_eval):
+            z = mean if samples == 1 else mean.unsqueeze(0).expand(samples, *mean.shape)
+            return z, mean, log_var, False
+        shape = (samples, *mean.shape) if samples > 1 else mean.shape
+        eps = _randn(shape, mean, self.generator)
+        return mean + (0.5 * log_var).exp() * eps, mean, log_var, True
 
     def encode(self, x: torch.Tensor, samples: int = 1) -> torch.Tensor:
-        """Sample Z (shape ``(batch, d)``, or ``(samples, batch, d)``); sets ``mu`` and ``log_var``."""
-        out = self.encoder(x)
-        self.mu, raw = out[..., :self.latent_dim], out[..., self.latent_dim:]
-        self.log_var = raw.clamp(min=self.min_log_var, max=10.0)
-        if not (self.training or self.sample_at_eval):
-            return self.mu if samples == 1 else self.mu.unsqueeze(0).expand(samples, *self.mu.shape)
-        shape = (samples, *self.mu.shape) if samples > 1 else self.mu.shape
-        eps = _randn(shape, self.mu, self.generator)
-        return self.mu + (0.5 * self.log_var).exp() * eps
+        """Sample Z: ``(batch, d)``, or ``(samples, batch, d)`` if ``samples > 1``."""
+        return self._encode(x, _check_samples(samples))[0]
 
-    def forward(self, x: torch.Tensor, samples: int = 1) -> torch.Tensor:
-        """Class logits (the sampled latent is kept in ``self.z``)."""
-        self.z = self.encode(x, samples)
-        return self.decoder(self.z)
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Class logits of a latent ``z`` (``(..., latent_dim)`` -> ``(..., n_classes)``)."""
+        return self.decoder(z)
 
-    def encoding_entropy(self, x: torch.Tensor) -> float:
-        """H[Z|X] = E_x sum_i 1/2 ln(2 pi e sigma_i^2(x)) in nats for the current mode.
+    def forward(self, x: torch.Tensor, samples: int = 1) -> GaussianEncoderOutput:
+        """``(logits, z, mean, log_var)``: the sampled latent's logits, Z, and e(z|x)'s parameters."""
+        z, mean, log_var, _ = self._encode(x, _check_samples(samples))
+        return GaussianEncoderOutput(self.decoder(z), z, mean, log_var)
 
-        When the model does not sample (evaluation mode without ``sample_at_eval``) Z is
-        the deterministic mean and this returns 0, the zero-entropy-noise convention.
+    def latent(self, x: torch.Tensor) -> GaussianLatent:
+        """Z for a batch and the law of its noise, for the information-plane recorder.
+
+        ``mean`` and ``log_var`` ``(batch, latent_dim)`` are e(z|x)'s; ``log_var`` is
+        ``None`` when the model does not sample (evaluation mode without
+        ``sample_at_eval``), declaring Z = mean deterministic.
         """
-        if not (self.training or self.sample_at_eval):
-            return 0.0
-        with torch.no_grad():
-            log_var = self.encoder(x)[..., self.latent_dim:].clamp(min=self.min_log_var, max=10.0)
-        return float((0.5 * (_LOG_2PIE + log_var)).sum(-1).mean())
+        z, mean, log_var, sampled = self._encode(x, 1)
+        return GaussianLatent(z, mean, log_var if sampled else None)
+
+    def backward_encoding(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """CEB's backward encoder b(z|y) = N(m_y, diag exp(l_y)): ``(mean, log_var)``, ``(batch, d)``.
+
+        Raises ``ValueError`` when the model was built without ``backward_encoder=True``.
+        """
+        if self.backward_means is None or self.backward_log_vars is None:
+            raise ValueError("model: CEB needs a backward encoder b(z|y) (backward_encoder=True)")
+        return self.backward_means[y], self.backward_log_vars[y]
 
 
-class CategoricalBottleneckClassifier(_KeepsLatent):
+class CategoricalBottleneckClassifier(nn.Module):
     """Categorical latent: encoder p(z|x) = softmax(f(x)) over C categories, decoder matrix p(y_hat|z).
 
-    ``forward`` returns log p_theta(y_hat|x) = log sum_z p(z|x) p(y_hat|z), the
-    prediction of the discriminative model (Kirsch, Lyle & Gal, sec. 3); ``self.pz``
-    keeps p(z|x) and ``decoder_log_probs()`` the C x K decoder log-matrix.
+    ``forward`` returns ``(log_probs, p_z)``: log p_theta(y_hat|x) = log sum_z p(z|x)
+    p(y_hat|z), the prediction of the discriminative model (Kirsch, Lyle & Gal, sec. 3),
+    and the encoder probabilities p(z|x); ``decoder_log_probs()`` is the C x K decoder
+    log-matrix.
+
+    Parameters
+    ----------
+    in_features, n_classes : int
+    n_categories : int
+        C, the number of values of Z.
+    hidden : sequence of int
+    activation : str
+    seed : int, optional
+        Seed of the initial weights.
 
     Examples
     --------
     >>> import torch
     >>> from infoplane.bottleneck import CategoricalBottleneckClassifier
-    >>> model = CategoricalBottleneckClassifier(64, 10, num_categories=20, hidden=(32,))
-    >>> out = model(torch.zeros(4, 64))
-    >>> out.shape, bool(torch.allclose(out.exp().sum(1), torch.ones(4)))
-    (torch.Size([4, 10]), True)
+    >>> model = CategoricalBottleneckClassifier(64, 10, n_categories=20, hidden=(32,), seed=0)
+    >>> log_probs, p_z = model(torch.zeros(4, 64))
+    >>> log_probs.shape, p_z.shape, bool(torch.allclose(log_probs.exp().sum(1), torch.ones(4)))
+    (torch.Size([4, 10]), torch.Size([4, 20]), True)
     """
 
-    def __init__(self, in_features: int, num_classes: int, num_categories: int = 100,
-                 hidden: Sequence[int] = (128,), activation: str = "relu") -> None:
+    def __init__(self, in_features: int, n_classes: int, n_categories: int = 100,
+                 hidden: Sequence[int] = (128,), activation: str = "relu", seed: int | None = None) -> None:
         super().__init__()
-        self.num_categories = check_int(num_categories, "num_categories", minimum=1)
-        self.num_classes = check_int(num_classes, "num_classes", minimum=2)
-        self.encoder = mlp([check_int(in_features, "in_features", minimum=1), *hidden,
-                            self.num_categories], activation)
-        self.decoder_logits = nn.Parameter(torch.zeros(self.num_categories, self.num_classes))
-        self.pz = None
+        self.n_categories = check_int(n_categories, "n_categories", minimum=1)
+        self.n_classes = check_int(n_classes, "n_classes", minimum=2)
+        in_features = check_int(in_features, "in_features", minimum=1)
+        hidden = _check_hidden(hidden)
+        with seeded(seed):
+            self.encoder = mlp([in_features, *hidden, self.n_categories], activation)
+            self.decoder_logits = nn.Parameter(torch.zeros(self.n_categories, self.n_classes))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """p(z|x), shape ``(batch, num_categories)``."""
+        """p(z|x), shape ``(batch, n_categories)``."""
         return torch.softmax(self.encoder(x), dim=-1)
 
     def decoder_log_probs(self) -> torch.Tensor:
-        """log p_theta(y_hat|z), shape ``(num_categories, num_classes)``."""
+        """log p_theta(y_hat|z), shape ``(n_categories, n_classes)``."""
         return torch.log_softmax(self.decoder_logits, dim=-1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """log p_theta(y_hat|x), shape ``(batch, num_classes)``."""
+    def forward(self, x: torch.Tensor) -> CategoricalOutput:
+        """``(log_probs, p_z)``: log p_theta(y_hat|x) ``(batch, n_classes)`` and p(z|x)."""
         log_pz = torch.log_softmax(self.encoder(x), dim=-1)
-        self.pz = log_pz.exp()
-        return torch.logsumexp(log_pz[:, :, None] + self.decoder_log_probs()[None], dim=1)
+        log_probs = torch.logsumexp(log_pz[:, :, None] + self.decoder_log_probs()[None], dim=1)
+        return CategoricalOutput(log_probs, log_pz.exp())

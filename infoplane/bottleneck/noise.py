@@ -18,10 +18,13 @@ import math
 import torch
 from torch import nn
 
+from infoplane._gaussian import LOG_2PIE, ZERO_ENTROPY_LOG_VAR
 from infoplane._validation import check_float
 
 #: Variance 1/(2 pi e) of zero-entropy Gaussian noise (section 6.1).
-ZERO_ENTROPY_VARIANCE = 1.0 / (2.0 * math.pi * math.e)
+ZERO_ENTROPY_VARIANCE = math.exp(ZERO_ENTROPY_LOG_VAR)
+
+_SQRT_2PIE = math.exp(0.5 * LOG_2PIE)  # sqrt(2 pi e)
 
 
 def gaussian_std_for_entropy(entropy: float) -> float:
@@ -36,7 +39,7 @@ def gaussian_std_for_entropy(entropy: float) -> float:
     1.0
     """
     entropy = check_float(entropy, "entropy")
-    return math.exp(entropy) / math.sqrt(2.0 * math.pi * math.e)
+    return math.exp(entropy) / _SQRT_2PIE
 
 
 def gaussian_entropy_for_std(std: float) -> float:
@@ -49,7 +52,7 @@ def gaussian_entropy_for_std(std: float) -> float:
     True
     """
     std = check_float(std, "std", low=0.0, low_open=True)
-    return 0.5 * math.log(2.0 * math.pi * math.e * std * std)
+    return 0.5 * (LOG_2PIE + 2.0 * math.log(std))
 
 
 class GaussianNoise(nn.Module):
@@ -103,6 +106,19 @@ class GaussianNoise(nn.Module):
         else:
             eps = torch.randn(x.shape, device=x.device, dtype=x.dtype)
         return x + self.std * eps
+
+    @property
+    def log_var(self) -> float:
+        """ln s^2 = 2 h - ln(2 pi e), the log-variance of the noise (the zero-entropy one for h = 0).
+
+        Examples
+        --------
+        >>> from infoplane.bottleneck import GaussianNoise, ZeroEntropyNoise
+        >>> from infoplane._gaussian import ZERO_ENTROPY_LOG_VAR
+        >>> ZeroEntropyNoise().log_var == ZERO_ENTROPY_LOG_VAR, round(GaussianNoise(0.5).log_var, 6)
+        (True, -1.837877)
+        """
+        return 2.0 * self.entropy + ZERO_ENTROPY_LOG_VAR
 
     def total_entropy(self, dim: int) -> float:
         """Entropy in nats of the noise added to a ``dim``-dimensional input.

@@ -20,16 +20,13 @@ samples), so the bounds are approximate ("lessapprox" in Observation 7). A small
 
 from __future__ import annotations
 
-import math
-
 import torch
 
+from infoplane._gaussian import gaussian_entropy
 from infoplane._validation import check_float
 
-_LOG_2PIE = math.log(2.0 * math.pi * math.e)
 
-
-def _check_latent(z, name: str = "z") -> torch.Tensor:
+def _check_latent(z: torch.Tensor, name: str = "z") -> torch.Tensor:
     if not isinstance(z, torch.Tensor):
         raise ValueError(f"{name}: expected a torch.Tensor, got {type(z).__name__}")
     if z.ndim == 1:
@@ -102,7 +99,7 @@ def log_var(z: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     if z.shape[0] < 2:
         raise ValueError(f"z: needs at least 2 samples for a variance, got {z.shape[0]}")
     var = z.var(dim=0, unbiased=False)
-    return 0.5 * (_LOG_2PIE + torch.log(var + eps)).sum()
+    return gaussian_entropy(torch.log(var + eps))
 
 
 def conditional_log_var(z: torch.Tensor, y: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -164,6 +161,6 @@ def conditional_log_var(z: torch.Tensor, y: torch.Tensor, eps: float = 1e-8) -> 
     usable = counts >= 2
     if not bool(usable.any()):
         return log_var(z, eps)
-    per_class = 0.5 * (_LOG_2PIE + torch.log(var[usable] + eps)).sum(dim=1)
+    per_class = gaussian_entropy(torch.log(var[usable] + eps))
     weights = counts[usable].to(z.dtype)
     return (weights * per_class).sum() / weights.sum()

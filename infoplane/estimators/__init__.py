@@ -4,8 +4,8 @@ Entry points: :func:`mutual_information` (KSG 1 and 2), :func:`conditional_mutua
 (Frenzel-Pompe), :func:`mutual_information_discrete` (Ross), :func:`multi_information`
 (total correlation), :func:`entropy` ("kl", "gaussian", "binning", "kde"),
 :func:`conditional_entropy`, :func:`discrete_entropy` (the plug-in entropy of labels or
-binned patterns), and :func:`estimate_uncertainty` (confidence interval and shuffle
-baseline for any of them). Every one accepts NumPy arrays and torch tensors on any
+binned patterns), :func:`estimate_layer` (the information-plane quantities of one layer)
+and :func:`estimate_uncertainty` (confidence interval and shuffle baseline for any of them). Every one accepts NumPy arrays and torch tensors on any
 device and returns a float.
 
 Examples
@@ -33,6 +33,7 @@ from infoplane.estimators.ksg import (
     mutual_information,
     mutual_information_discrete,
 )
+from infoplane.estimators.layer import estimate_layer
 from infoplane.estimators.uncertainty import Uncertainty, estimate_uncertainty
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "conditional_entropy",
     "discrete_entropy",
     "entropy",
+    "estimate_layer",
     "estimate_uncertainty",
     "gaussian_entropy_bound",
     "kde_entropy_bound",

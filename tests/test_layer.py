@@ -1,0 +1,86 @@
+"""estimate_layer: information-plane quantities of one layer against closed forms and direct estimates."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from infoplane.estimators import entropy
+from infoplane.estimators.layer import ESTIMATORS, estimate_layer
+
+HALF_LOG_2PIE = 0.5 * math.log(2 * math.pi * math.e)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_small_sample_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _separated(n=1000, gap=20.0, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], n)
+    return rng.normal(size=(2 * n, 1)) + gap * y[:, None], y
+
+
+def test_the_estimator_names():
+    assert ESTIMATORS == ("kl", "gaussian", "binning", "kde")
+
+
+@pytest.mark.parametrize("estimator", ["kl", "gaussian"])
+def test_separated_gaussians_against_closed_forms(estimator):
+    z, y = _separated()
+    out = estimate_layer(z, y, estimator=estimator)
+    # H[Z|y] is the entropy of N(0, 1); H[Y] = ln 2
+    assert out["h_z_given_y"] == pytest.approx(HALF_LOG_2PIE, abs=0.05)
+    assert out["h_y"] == pytest.approx(math.log(2), rel=1e-12)
+    if estimator == "kl":   # far apart classes: Z determines Y, I(Z;Y) = H[Y]
+        assert out["i_zy"] == pytest.approx(math.log(2), abs=0.05)
+        assert out["h_y_given_z"] == pytest.approx(0.0, abs=0.05)
+
+
+def test_ross_estimator_of_i_zy():
+    z, y = _separated()
+    assert estimate_layer(z, y, estimator="kl", ross=True)["i_zy"] == pytest.approx(math.log(2), abs=0.05)
+
+
+def test_columns_are_the_direct_estimates():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 600)
+    z = rng.normal(size=(600, 2)) + y[:, None]
+    out = estimate_layer(torch.from_numpy(z), torch.from_numpy(y), estimator="kl", k=4, h_z_given_x=0.25,
+                         label_entropy=0.1)
+    assert out["h_z"] == entropy(z, "kl", k=4)
+    direct = sum(np.mean(y == c) * entropy(z[y == c], "kl", k=4) for c in range(3))
+    assert out["h_z_given_y"] == pytest.approx(direct, rel=1e-12)
+    assert out["h_z_given_x"] == 0.25
+    assert out["i_xz"] == pytest.approx(entropy(z, "kl", k=4) - 0.25, rel=1e-12)
+    p = np.bincount(y) / 600
+    assert out["h_y"] == pytest.approx(float(-(p * np.log(p)).sum()), rel=1e-12)
+    assert out["i_xy_given_z"] == pytest.approx(max(out["h_y_given_z"] - 0.1, 0.0))
+
+
+def test_binning_counts_the_bins():
+    z, y = _separated()
+    binned = estimate_layer(z + 5.0, y, estimator="binning", estimator_kwargs={"bin_width": 10.0})
+    assert binned["h_z"] == pytest.approx(math.log(2))      # two bins, one per class
+    assert binned["i_zy"] == pytest.approx(math.log(2)) and binned["h_z_given_y"] == pytest.approx(0.0)
+
+
+def test_bad_arguments_name_themselves():
+    z, y = _separated(n=20)
+    with pytest.raises(ValueError, match=r"^estimator:"):
+        estimate_layer(z, y, estimator="mine")
+    with pytest.raises(ValueError, match=r"^estimator:"):
+        estimate_layer(z, y, estimator="ksg")
+    with pytest.raises(ValueError, match=r"^y:"):
+        estimate_layer(z, y[:5])
+    with pytest.raises(ValueError, match=r"^z:"):
+        estimate_layer(np.full((40, 1), np.nan), y)
+    with pytest.raises(ValueError, match=r"^k:"):
+        estimate_layer(z, y, k=0)

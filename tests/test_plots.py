@@ -1,0 +1,66 @@
+"""Plots of the information-plane table: the drawn data are the table's, in the chosen units."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from infoplane.plane import comparison_figure, plot_entropies, plot_trajectories  # noqa: E402
+
+ROWS = [{"run": f"r{g}", "objective": "ib", "gamma": g, "epoch": e, "step": e, "layer": "z",
+         "i_xz": e * g, "i_zy": e / 4, "i_xy_given_z": 1 - e / 4, "h_z": e * g, "h_z_given_y": g,
+         "h_y": 1.0, "train_accuracy": 0.5} for g in (0.1, 1.0) for e in range(1, 4)]
+
+
+def test_trajectories_draw_the_table_columns():
+    ax = plot_trajectories(ROWS, axes="kirsch", ib_bound=False)
+    lines = ax.get_lines()
+    assert len(lines) == 2
+    np.testing.assert_allclose(lines[1].get_xdata(), [1.0, 2.0, 3.0])      # i_xz of gamma = 1
+    np.testing.assert_allclose(lines[1].get_ydata(), [0.75, 0.5, 0.25])    # residual information
+    assert ax.get_xlabel() == "Preserved Information I(X;Z) [nats]"
+
+
+def test_bits_rescale_by_ln2_and_the_ib_bound_stays_below_h_y():
+    ax = plot_trajectories(ROWS, axes="tishby", base=2)
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), np.array([0.25, 0.5, 0.75]) / math.log(2))
+    assert "bits" in ax.get_xlabel()
+    bound = ax.get_lines()[-1]
+    xs, ys = bound.get_xdata(), bound.get_ydata()
+    np.testing.assert_allclose(ys, np.minimum(xs, 1.0 / math.log(2)))     # I(Z;Y) = min(I(X;Z), H[Y])
+
+
+def test_ib_curve_records_overlay_with_the_plane_columns():
+    curve = [{"beta": b, "i_xz": b / 4, "i_zy": min(b / 4, 0.5)} for b in (4.0, 1.0, 2.0)]
+    ax = plot_trajectories(ROWS, ib_curve=curve, ib_bound=False)
+    np.testing.assert_allclose(ax.get_lines()[-1].get_xdata(), [0.25, 0.5, 1.0])   # sorted by i_xz
+    np.testing.assert_allclose(ax.get_lines()[-1].get_ydata(), [0.25, 0.5, 0.5])
+
+
+def test_entropies_against_the_epoch_and_the_comparison_figure():
+    ax = plot_entropies(ROWS, "h_z")
+    np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), [1, 2, 3])
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [0.1, 0.2, 0.3])
+    assert ax.get_ylabel() == "H[Z] [nats]"
+    ax = plot_entropies(ROWS, "train_accuracy")
+    assert ax.get_ylabel() == "train accuracy"
+    fig = comparison_figure(ROWS)
+    assert len(fig.axes) == 5
+    assert fig.axes[0].get_title() == "IB: information plane (Tishby axes)"
+
+
+def test_bad_arguments_name_themselves():
+    with pytest.raises(ValueError, match=r"^axes:"):
+        plot_trajectories(ROWS, axes="saxe")
+    with pytest.raises(ValueError, match=r"^quantity:"):
+        plot_entropies(ROWS, "nothing")
+    with pytest.raises(ValueError, match=r"^rows:"):
+        comparison_figure([])
+    with pytest.raises(ValueError, match=r"^objectives:"):
+        comparison_figure(ROWS, objectives=["vib"])
