@@ -4,7 +4,8 @@ A random Dirichlet pmf over n variables with k outcomes each (k**n outcomes). Ti
 calls start from an already built distribution object on each side; "construction"
 times building it from the NumPy array. "all atoms" computes the 2**n - 1 atoms of the
 I-measure (dit: one conditional co-information per atom). |diff| is the largest
-absolute difference of the values (bits).
+absolute difference of the values (bits). The named examples (``infoplane.info.examples``
+against ``dit.example_dists``) time all atoms of xor, the and gate and 4 mod 2.
 
     .venv/bin/python benchmarks/run.py info
 """
@@ -17,10 +18,11 @@ import platform
 import numpy as np
 from _harness import markdown_table, timed
 
-from infoplane.info import Distribution, atoms, co_information, entropy, mutual_information
+from infoplane.info import Distribution, atoms, co_information, entropy, examples, mutual_information
 
 try:
     import dit
+    from dit import example_dists
     from dit.multivariate import coinformation
 except ImportError:  # the peer is optional: `.venv/bin/pip install dit`
     dit = None
@@ -63,6 +65,20 @@ def compare_case(n: int, k: int, repeat: int) -> list[dict]:
     return rows
 
 
+def compare_examples(repeat: int) -> list[dict]:
+    cases = {"xor": (examples.xor(), example_dists.Xor()), "and": (examples.and_gate(), example_dists.And()),
+             "4 mod 2": (examples.n_mod_m(4, 2), example_dists.n_mod_m(4, 2))}
+    rows = []
+    for name, (ours, theirs) in cases.items():
+        theirs.set_base(2)
+        a = timed(lambda ours=ours: list(atoms(ours, base=2).values()), repeat)
+        b = timed(lambda theirs=theirs, n=ours.ndim: dit_atoms(theirs, n), repeat)
+        diff = float(np.max(np.abs(np.subtract(a["result"], b["result"]))))
+        rows.append({"pmf": f"examples.{name}", "task": "all atoms", "infoplane s": a["best"],
+                     "dit s": b["best"], "ratio": b["best"] / a["best"], "|diff| bits": f"{diff:.1e}"})
+    return rows
+
+
 def main() -> None:
     if dit is None:
         print("dit is not installed; nothing to compare")
@@ -70,6 +86,7 @@ def main() -> None:
     rows = []
     for n, k in CASES:
         rows += compare_case(n, k, repeat=2 if QUICK else 3)
+    rows += compare_examples(repeat=2 if QUICK else 3)
     cpu = platform.processor() or platform.machine()
     print(f"CPU: {cpu}, {os.cpu_count()} cores; dit {dit.__version__}\n")
     print(markdown_table(rows))

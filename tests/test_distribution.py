@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from strategies import channels, distributions, samples
 
 from infoplane.info import Distribution
-from infoplane.info.distribution import parse_names
+from infoplane.info.distribution import as_distribution, parse_names
 
 
 def random_pmf(shape, seed=0):
@@ -20,12 +22,16 @@ def test_parse_names(names, expected):
 
 
 @pytest.mark.parametrize("p, names, match", [
-    ([[0.5, 0.6], [0.0, 0.0]], "XY", "sum to 1"),
-    ([[0.5, -0.1], [0.6, 0.0]], "XY", "non-negative"),
-    ([[0.5, np.nan], [0.5, 0.0]], "XY", "NaN"),
-    ([0.5, 0.5], "XY", "names"),
-    ([[0.25, 0.25], [0.25, 0.25]], "XX", "unique"),
-    ([[0.25, 0.25], [0.25, 0.25]], ["X", "1Y"], "valid variable name"),
+    ([[0.5, 0.6], [0.0, 0.0]], "XY", r"^p: probabilities must sum to 1"),
+    ([[0.5, -0.1], [0.6, 0.0]], "XY", r"^p: probabilities must be non-negative"),
+    ([[0.5, np.nan], [0.5, 0.0]], "XY", r"^p: contains NaN"),
+    ([0.5, 0.5], "XY", r"^names: p has 1 axes but 2 names"),
+    ([[0.25, 0.25], [0.25, 0.25]], "XX", r"^names: variable names must be unique"),
+    ([[0.25, 0.25], [0.25, 0.25]], ["X", "1Y"], r"^names: '1Y' is not a valid variable name"),
+    (0.5, "X", r"^p: expected at least one axis"),
+    (np.zeros((0, 2)), "XY", r"^p: every axis needs at least one outcome"),
+    ([["a", "b"]], "XY", r"^p: expected an array of probabilities"),
+    ([[0.5, 0.5]], 3, r"^names: expected a string or a sequence"),
 ])
 def test_validation_names_the_argument(p, names, match):
     with pytest.raises(ValueError, match=match):
@@ -54,7 +60,7 @@ def test_marginal_orders_and_sums():
     d = Distribution(p, "XYZ")
     assert np.allclose(d.marginal("ZX").pmf, p.sum(axis=1).T)
     assert np.allclose(d.marginal(["Y"]).pmf, p.sum(axis=(0, 2)))
-    with pytest.raises(ValueError, match="unknown variables"):
+    with pytest.raises(ValueError, match=r"^names: unknown variables \['W'\]"):
         d.marginal("W")
 
 
@@ -73,10 +79,14 @@ def test_add_channel_builds_markov_joint():
     assert np.allclose(d.conditional("Z", "X"), channel)
     # Z depends on Y only through X
     assert np.allclose(d.pmf, pxy[:, :, None] * channel[:, None, :])
-    with pytest.raises(ValueError, match="channel"):
+    with pytest.raises(ValueError, match=r"^channel: expected shape"):
         Distribution(pxy, "XY").add_channel(channel[:2], given="X", name="Z")
-    with pytest.raises(ValueError, match="already"):
+    with pytest.raises(ValueError, match=r"^channel: each conditional pmf"):
+        Distribution(pxy, "XY").add_channel(channel * 2, given="X", name="Z")
+    with pytest.raises(ValueError, match=r"^name: 'Y' is already a variable"):
         Distribution(pxy, "XY").add_channel(channel, given="X", name="Y")
+    with pytest.raises(ValueError, match=r"^given: unknown variables"):
+        Distribution(pxy, "XY").add_channel(channel, given="Q", name="Z")
 
 
 def test_condition_on_and_conditional_agree_with_bayes():
@@ -85,5 +95,46 @@ def test_condition_on_and_conditional_agree_with_bayes():
     assert np.allclose(d.condition_on("Y", 2).pmf, p[:, 2] / p[:, 2].sum())
     assert np.allclose(d.conditional("X", "Y"), (p / p.sum(0)).T)
     zero = Distribution([[0.5, 0.0], [0.5, 0.0]], "XY")
-    with pytest.raises(ValueError, match="= 0"):
+    with pytest.raises(ValueError, match=r"^value: P\(Y=1\) = 0"):
         zero.condition_on("Y", 1)
+    with pytest.raises(ValueError, match=r"^value: 7 is not an outcome of Y"):
+        zero.condition_on("Y", 7)
+    with pytest.raises(ValueError, match=r"^name: cannot condition on the only variable"):
+        zero.marginal("X").condition_on("X", 0)
+    with pytest.raises(ValueError, match=r"^given: overlaps with of"):
+        zero.conditional("X", "X")
+    with pytest.raises(ValueError, match=r"^dist: expected an infoplane.info.Distribution"):
+        as_distribution(zero.pmf)
+
+
+@given(distributions(min_variables=1, max_variables=3))
+def test_marginals_and_conditionals_of_generated_distributions(d):
+    # every marginal sums the other axes; p(of | given) p(given) rebuilds the joint
+    for i, name in enumerate(d.names):
+        others = tuple(j for j in range(d.ndim) if j != i)
+        np.testing.assert_allclose(d.marginal(name).pmf, d.pmf.sum(axis=others), atol=1e-15)
+    if d.ndim >= 2:
+        given_name, of = d.names[0], d.names[1:]
+        cond = d.conditional(of, given_name)
+        px = d.marginal(given_name).pmf
+        rebuilt = cond * px.reshape((-1,) + (1,) * len(of))
+        np.testing.assert_allclose(rebuilt, d.marginal((given_name,) + of).pmf, atol=1e-15)
+        assert np.allclose(cond.reshape(len(px), -1).sum(1), 1.0)
+
+
+@given(distributions(n_variables=1, max_outcomes=4).flatmap(
+    lambda d: channels(d.shape).map(lambda ch: (d, ch))))
+def test_add_channel_then_conditional_returns_the_channel_where_defined(case):
+    d, ch = case
+    joint = d.add_channel(ch, "X", "Y")
+    rows = d.pmf > 0
+    np.testing.assert_allclose(joint.conditional("Y", "X")[rows], ch[rows], atol=1e-12)
+
+
+@given(samples(min_samples=1, max_samples=30, max_features=2, bound=3.0).map(np.round))
+def test_from_samples_matches_counting(x):
+    d = Distribution.from_samples(x, "XY"[: x.shape[1]])
+    assert d.pmf.sum() == pytest.approx(1.0)
+    for index in np.ndindex(*d.shape):
+        values = [d.alphabets[j][k] for j, k in enumerate(index)]
+        assert d.pmf[index] == pytest.approx(np.mean(np.all(x == values, axis=1)), abs=1e-15)

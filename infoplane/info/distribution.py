@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from infoplane._validation import check_float
+
+__all__ = ["Distribution", "as_distribution", "parse_names"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_']*$")
 
 
-def parse_names(names, name: str = "names") -> tuple[str, ...]:
+def parse_names(names: str | Iterable[str], name: str = "names") -> tuple[str, ...]:
     """Turn ``"XYZ"`` or ``["X", "Y1"]`` into a tuple of variable names, or raise ValueError.
 
     A string is split into its characters (one-letter names); a sequence is taken as it
@@ -72,7 +77,8 @@ class Distribution:
     array([0.5, 0.5])
     """
 
-    def __init__(self, p, names, alphabets=None, atol: float = 1e-6):
+    def __init__(self, p: ArrayLike, names: str | Sequence[str],
+                 alphabets: Sequence[Sequence[Any]] | None = None, atol: float = 1e-6) -> None:
         atol = check_float(atol, "atol", low=0.0)
         try:
             arr = np.array(p, dtype=np.float64)
@@ -106,7 +112,8 @@ class Distribution:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def from_array(cls, p, names, alphabets=None, atol: float = 1e-6) -> Distribution:
+    def from_array(cls, p: ArrayLike, names: str | Sequence[str],
+                   alphabets: Sequence[Sequence[Any]] | None = None, atol: float = 1e-6) -> Distribution:
         """The same as ``Distribution(p, names)``; reads well next to the other constructors.
 
         Examples
@@ -117,7 +124,7 @@ class Distribution:
         return cls(p, names, alphabets=alphabets, atol=atol)
 
     @classmethod
-    def from_samples(cls, columns, names) -> Distribution:
+    def from_samples(cls, columns: Any, names: str | Sequence[str]) -> Distribution:
         """The empirical (plug-in) pmf of samples of discrete variables.
 
         Parameters
@@ -169,7 +176,7 @@ class Distribution:
         counts = np.bincount(np.ravel_multi_index(codes, shape), minlength=int(np.prod(shape)))
         return cls(counts.reshape(shape) / n, names, alphabets=alphabets)
 
-    def add_channel(self, channel, given, name: str) -> Distribution:
+    def add_channel(self, channel: ArrayLike, given: str | Sequence[str], name: str) -> Distribution:
         """Append a variable drawn from a conditional pmf ``p(name | given)``.
 
         Builds ``p(..., name) = p(...) p(name | given)``, e.g. the model
@@ -223,7 +230,7 @@ class Distribution:
         """Number of variables."""
         return self.pmf.ndim
 
-    def _check_subset(self, names, argname: str) -> tuple[str, ...]:
+    def _check_subset(self, names: str | Sequence[str], argname: str) -> tuple[str, ...]:
         if isinstance(names, str) and names in self.names:
             names = (names,)
         names = parse_names(names, argname)
@@ -232,7 +239,7 @@ class Distribution:
             raise ValueError(f"{argname}: unknown variables {missing}; this distribution has {self.names}")
         return names
 
-    def marginal(self, names) -> Distribution:
+    def marginal(self, names: str | Sequence[str]) -> Distribution:
         """The marginal pmf of ``names`` (in the order given).
 
         Examples
@@ -251,7 +258,7 @@ class Distribution:
         return Distribution(np.transpose(p, order), names,
                             alphabets=[self.alphabets[self.names.index(n)] for n in names])
 
-    def condition_on(self, name: str, value) -> Distribution:
+    def condition_on(self, name: str, value: Any) -> Distribution:
         """The pmf of the other variables given ``name`` takes outcome ``value``.
 
         ``value`` is an outcome from ``self.alphabets``. Raises ValueError when that
@@ -277,7 +284,7 @@ class Distribution:
         rest = [n for n in self.names if n != name]
         return Distribution(p / p.sum(), rest, alphabets=[self.alphabets[self.names.index(n)] for n in rest])
 
-    def conditional(self, of, given) -> np.ndarray:
+    def conditional(self, of: str | Sequence[str], given: str | Sequence[str]) -> np.ndarray:
         """The array ``p(of | given)`` with axes ``(*given, *of)``; rows with p(given)=0 are uniform.
 
         Examples
@@ -301,7 +308,7 @@ class Distribution:
         return f"Distribution(names={self.names}, shape={self.shape})"
 
 
-def as_distribution(dist, name: str = "dist") -> Distribution:
+def as_distribution(dist: Any, name: str = "dist") -> Distribution:
     """Return ``dist`` if it is a Distribution, else raise ValueError naming the argument."""
     if not isinstance(dist, Distribution):
         raise ValueError(f"{name}: expected an infoplane.info.Distribution, got {type(dist).__name__}")

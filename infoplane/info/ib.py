@@ -15,21 +15,34 @@ the self-consistent equations are
 Each step minimises, over one block, ``F = E[alpha log q(t|x) - log q(t) + beta d(x,t)]``,
 which equals ``L_alpha + beta I(X;Y)`` once q(t), q(y|t) are consistent with q(t|x); so
 the objective never increases over iterations (it is recorded in ``history``).
+
+The equations write the representation T, as the papers do; the records call it Z and use
+the information-plane column names of every table in the package: ``i_xz`` = I(X;T),
+``i_zy`` = I(T;Y), ``h_z`` = H(T), ``h_z_given_x`` = H(T|X), ``i_xy`` = I(X;Y).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from infoplane._units import from_nats, unit_name
 from infoplane._validation import check_base, check_float, check_int
 from infoplane.info.distribution import Distribution
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["ib_curve", "information_bottleneck", "plot_ib_curve"]
 
 _TINY = 1e-300
 
 
-def _check_pxy(pxy) -> np.ndarray:
+def _check_pxy(pxy: Distribution | ArrayLike) -> np.ndarray:
     if isinstance(pxy, Distribution):
         if pxy.ndim != 2:
             raise ValueError(f"pxy: expected a distribution of two variables (X, Y), got {pxy.names}")
@@ -51,7 +64,7 @@ def _entropy(p: np.ndarray) -> float:
 class _Problem:
     """p(x, y) with the pieces every iteration needs."""
 
-    def __init__(self, pxy: np.ndarray):
+    def __init__(self, pxy: np.ndarray) -> None:
         self.pxy = pxy
         self.px = pxy.sum(1)
         safe = np.where(self.px > 0, self.px, 1.0)[:, None]
@@ -59,20 +72,20 @@ class _Problem:
         self.neg_h_y_x = (self.py_x * np.log(np.maximum(self.py_x, _TINY))).sum(1)  # sum_y p log p
         self.i_xy = _entropy(self.px) + _entropy(pxy.sum(0)) - _entropy(pxy)
 
-    def marginals(self, enc: np.ndarray):
+    def marginals(self, enc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         qt = self.px @ enc
         pty = enc.T @ self.pxy
         safe = np.where(qt > 0, qt, 1.0)[:, None]
         qy_t = np.where(qt[:, None] > 0, pty / safe, 1.0 / self.pxy.shape[1])
         return qt, pty, qy_t
 
-    def terms(self, enc: np.ndarray) -> dict:
+    def terms(self, enc: np.ndarray) -> dict[str, float]:
         qt, pty, _ = self.marginals(enc)
         h_t = _entropy(qt)
         h_t_x = _entropy(self.px[:, None] * enc) - _entropy(self.px)
         i_ty = h_t + _entropy(pty.sum(0)) - _entropy(pty)
-        return {"H_T": h_t, "H_T_given_X": max(h_t_x, 0.0), "I_XT": max(h_t - h_t_x, 0.0),
-                "I_TY": max(i_ty, 0.0)}
+        return {"h_z": h_t, "h_z_given_x": max(h_t_x, 0.0), "i_xz": max(h_t - h_t_x, 0.0),
+                "i_zy": max(i_ty, 0.0)}
 
     def step(self, enc: np.ndarray, beta: float, alpha: float) -> np.ndarray:
         qt, _, qy_t = self.marginals(enc)
@@ -90,8 +103,8 @@ class _Problem:
         return out / out.sum(axis=1, keepdims=True)
 
 
-def _objective(terms: dict, beta: float, alpha: float) -> float:
-    return terms["H_T"] - alpha * terms["H_T_given_X"] - beta * terms["I_TY"]
+def _objective(terms: dict[str, float], beta: float, alpha: float) -> float:
+    return terms["h_z"] - alpha * terms["h_z_given_x"] - beta * terms["i_zy"]
 
 
 def _count_clusters(prob: _Problem, enc: np.ndarray, atol: float = 1e-4) -> int:
@@ -112,7 +125,8 @@ def _random_encoder(n_x: int, k: int, alpha: float, rng: np.random.Generator) ->
     return rng.dirichlet(np.ones(k), size=n_x)
 
 
-def _run(prob: _Problem, enc: np.ndarray, beta: float, alpha: float, tol: float, max_iter: int):
+def _run(prob: _Problem, enc: np.ndarray, beta: float, alpha: float, tol: float,
+         max_iter: int) -> tuple[np.ndarray, dict[str, float], list[float], bool]:
     terms = prob.terms(enc)
     history = [_objective(terms, beta, alpha)]
     converged = False
@@ -129,20 +143,22 @@ def _run(prob: _Problem, enc: np.ndarray, beta: float, alpha: float, tol: float,
     return enc, terms, history, converged
 
 
-def _record(prob, enc, terms, history, converged, beta, alpha, base):
-    scale = 1.0 / math.log(base)
+def _record(prob: _Problem, enc: np.ndarray, terms: dict[str, float], history: list[float],
+            converged: bool, beta: float, alpha: float, base: float) -> dict[str, Any]:
     qt = prob.px @ enc
     return {
         "beta": beta, "alpha": alpha,
-        "I_XT": terms["I_XT"] * scale, "I_TY": terms["I_TY"] * scale, "H_T": terms["H_T"] * scale,
-        "H_T_given_X": terms["H_T_given_X"] * scale, "I_XY": prob.i_xy * scale,
-        "objective": history[-1] * scale, "encoder": enc[:, qt > 1e-12].copy(),
+        "i_xz": from_nats(terms["i_xz"], base), "i_zy": from_nats(terms["i_zy"], base),
+        "h_z": from_nats(terms["h_z"], base), "h_z_given_x": from_nats(terms["h_z_given_x"], base),
+        "i_xy": from_nats(prob.i_xy, base),
+        "objective": from_nats(history[-1], base), "encoder": enc[:, qt > 1e-12].copy(),
         "n_clusters": _count_clusters(prob, enc), "n_iter": len(history) - 1,
-        "converged": converged, "history": np.asarray(history) * scale, "base": base,
+        "converged": converged, "history": from_nats(np.asarray(history), base), "base": base,
     }
 
 
-def _check_common(alpha, n_clusters, n_x, tol, max_iter, base):
+def _check_common(alpha: float, n_clusters: int | None, n_x: int, tol: float, max_iter: int,
+                  base: float) -> tuple[float, int, float, int, float]:
     alpha = check_float(alpha, "alpha", low=0.0)
     k = n_x if n_clusters is None else check_int(n_clusters, "n_clusters", minimum=1)
     tol = check_float(tol, "tol", low=0.0, low_open=True)
@@ -150,9 +166,9 @@ def _check_common(alpha, n_clusters, n_x, tol, max_iter, base):
     return alpha, k, tol, max_iter, check_base(base)
 
 
-def information_bottleneck(pxy, beta: float, alpha: float = 1.0, n_clusters: int | None = None,
-                           init=None, tol: float = 1e-9, max_iter: int = 1000, seed: int = 0,
-                           base: float = math.e) -> dict:
+def information_bottleneck(pxy: Distribution | ArrayLike, beta: float, alpha: float = 1.0,
+                           n_clusters: int | None = None, init: ArrayLike | None = None, tol: float = 1e-9,
+                           max_iter: int = 1000, seed: int = 0, base: float = math.e) -> dict[str, Any]:
     """Solve the generalised IB once at one ``beta`` by the self-consistent iteration.
 
     Parameters
@@ -179,7 +195,8 @@ def information_bottleneck(pxy, beta: float, alpha: float = 1.0, n_clusters: int
     Returns
     -------
     dict
-        ``I_XT, I_TY, H_T, H_T_given_X, I_XY, objective`` (units of ``base``),
+        ``i_xz`` = I(X;T), ``i_zy`` = I(T;Y), ``h_z`` = H(T), ``h_z_given_x`` = H(T|X),
+        ``i_xy`` = I(X;Y), ``objective`` (all in units of ``base``),
         ``encoder`` (q(t|x) without empty clusters), ``n_clusters`` (distinct clusters
         in use), ``n_iter``, ``converged``, ``history`` (objective after each iteration),
         ``beta``, ``alpha``, ``base``.
@@ -189,7 +206,7 @@ def information_bottleneck(pxy, beta: float, alpha: float = 1.0, n_clusters: int
     >>> import numpy as np
     >>> pxy = np.array([[0.3, 0.0], [0.2, 0.0], [0.0, 0.5]])
     >>> r = information_bottleneck(pxy, beta=10.0, alpha=0.0, base=2)
-    >>> r["n_clusters"], round(r["I_TY"], 6)
+    >>> r["n_clusters"], round(r["i_zy"], 6)
     (2, 1.0)
     """
     prob = _Problem(_check_pxy(pxy))
@@ -207,9 +224,10 @@ def information_bottleneck(pxy, beta: float, alpha: float = 1.0, n_clusters: int
     return _record(prob, enc, terms, history, converged, beta, alpha, base)
 
 
-def ib_curve(pxy, betas, alpha: float = 1.0, n_clusters: int | None = None, restarts: int = 2,
-             anneal: bool = True, tol: float = 1e-9, max_iter: int = 1000, seed: int = 0,
-             base: float = math.e, progress: bool = False) -> list[dict]:
+def ib_curve(pxy: Distribution | ArrayLike, betas: Sequence[float], alpha: float = 1.0,
+             n_clusters: int | None = None, restarts: int = 2, anneal: bool = True, tol: float = 1e-9,
+             max_iter: int = 1000, seed: int = 0, base: float = math.e,
+             progress: bool = False) -> list[dict[str, Any]]:
     """The IB (alpha = 1), DIB (alpha = 0) or generalised IB curve over ``betas``.
 
     At each beta the best of several runs (lowest objective) is kept: ``restarts``
@@ -250,7 +268,7 @@ def ib_curve(pxy, betas, alpha: float = 1.0, n_clusters: int | None = None, rest
     >>> rng = np.random.default_rng(0)
     >>> pxy = rng.dirichlet(np.ones(12)).reshape(4, 3)
     >>> curve = ib_curve(pxy, [0.5, 2.0, 20.0], base=2)
-    >>> all(r["I_TY"] <= r["I_XY"] + 1e-9 for r in curve)
+    >>> all(r["i_zy"] <= r["i_xy"] + 1e-9 for r in curve)
     True
     """
     prob = _Problem(_check_pxy(pxy))
@@ -267,14 +285,14 @@ def ib_curve(pxy, betas, alpha: float = 1.0, n_clusters: int | None = None, rest
     order = sorted(range(len(beta_list)), key=lambda i: beta_list[i], reverse=(alpha == 0.0))
     best: dict[int, tuple] = {}
 
-    def solve(i, starts):
+    def solve(i: int, starts: list[np.ndarray]) -> None:
         for enc0 in starts:
             out = _run(prob, enc0, beta_list[i], alpha, tol, max_iter)
             value = out[2][-1]
             if i not in best or value < best[i][2][-1] - 1e-12:
                 best[i] = out
 
-    def warm(enc):
+    def warm(enc: np.ndarray) -> np.ndarray:
         if alpha == 0.0:
             return enc
         return 0.95 * enc + 0.05 * _random_encoder(n_x, k, alpha, rng)
@@ -312,11 +330,12 @@ def _identity_encoder(n_x: int, k: int) -> np.ndarray:
     return enc
 
 
-def plot_ib_curve(curve, ax=None, label: str | None = None, bound: bool = True, color=None,
-                  annotate_clusters: bool = False):
+def plot_ib_curve(curve: Sequence[dict[str, Any]], ax: Axes | None = None, label: str | None = None,
+                  bound: bool = True, color: Any = None, annotate_clusters: bool = False) -> Axes:
     """Draw an IB curve on information-plane axes, I(X;T) against I(T;Y).
 
-    Also draws the bound ``I(T;Y) <= min(I(X;T), I(X;Y))`` (data processing for the
+    The axes are the records' ``i_xz`` and ``i_zy``, labelled in the notation of the
+    equations above. Also draws the bound ``I(T;Y) <= min(I(X;T), I(X;Y))`` (data processing for the
     Markov chain T - X - Y) as a dashed line.
 
     Parameters
@@ -352,17 +371,17 @@ def plot_ib_curve(curve, ax=None, label: str | None = None, bound: bool = True, 
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4))
     pts = sorted(curve, key=lambda r: r["beta"])
-    x = [r["I_XT"] for r in pts]
-    y = [r["I_TY"] for r in pts]
+    x = [r["i_xz"] for r in pts]
+    y = [r["i_zy"] for r in pts]
     ax.plot(x, y, "o-", ms=4, label=label, color=color)
     if annotate_clusters:
         for r in pts:
-            ax.annotate(str(r["n_clusters"]), (r["I_XT"], r["I_TY"]), fontsize=7,
+            ax.annotate(str(r["n_clusters"]), (r["i_xz"], r["i_zy"]), fontsize=7,
                         xytext=(3, -8), textcoords="offset points")
     base = pts[0]["base"]
-    unit = "bits" if base == 2 else "nats" if abs(base - math.e) < 1e-12 else f"log base {base:g}"
+    unit = unit_name(base)
     if bound:
-        i_xy = pts[0]["I_XY"]
+        i_xy = pts[0]["i_xy"]
         right = max(max(x), i_xy) * 1.05
         ax.plot([0, i_xy, right], [0, i_xy, i_xy], "k--", lw=1,
                 label="I(T;Y) ≤ min(I(X;T), I(X;Y))")

@@ -9,7 +9,7 @@ Sign conventions (Kirsch et al. sec. 2.1; Yeung 1991):
 
 * ``co_information(d, ["X", "Y", "Z"])`` is Yeung's I-measure of the centre atom,
   ``I[X;Y;Z] = I[X;Y] - I[X;Y|Z]``. It is the quantity written ``I[X;Y;Z]`` in the
-  expressions of :mod:`infoplane.info.idiagram`. XOR (Z = X xor Y, X, Y fair bits)
+  expressions of :mod:`infoplane.info.expressions`. XOR (Z = X xor Y, X, Y fair bits)
   gives -1 bit; the "giant bit" (X = Y = Z, one fair bit) gives +1 bit.
 * ``interaction_information`` uses McGill's sign as in ``dit``:
   ``(-1)**n * co_information`` for n variables, so for three variables it is
@@ -23,12 +23,26 @@ with gradient 0 there), on whatever device the tensor lives.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
+from infoplane._units import from_nats
 from infoplane._validation import check_base
 from infoplane.info.distribution import Distribution, as_distribution
+
+__all__ = [
+    "JointEntropies", "co_information", "co_information_from_entropies", "conditional_entropy",
+    "conditional_entropy_torch", "conditional_mutual_information", "cross_entropy",
+    "dual_total_correlation", "entropy", "entropy_torch", "information", "interaction_information",
+    "kl_divergence", "mutual_information", "mutual_information_torch", "subset_entropies",
+    "total_correlation",
+]
+
+#: Variables as the functions take them: a name, a list of names, or a string of one-letter names.
+Names = str | Sequence[str]
 
 
 def _xlogx_sum(p: np.ndarray) -> float:
@@ -36,7 +50,7 @@ def _xlogx_sum(p: np.ndarray) -> float:
     return float(-(p * np.log(p)).sum())
 
 
-def _names(dist: Distribution, spec, argname: str) -> tuple[str, ...]:
+def _names(dist: Distribution, spec: Names | None, argname: str) -> tuple[str, ...]:
     if spec is None:
         return ()
     return dist._check_subset(spec, argname)
@@ -72,11 +86,29 @@ def subset_entropies(dist: Distribution) -> np.ndarray:
     return out
 
 
-class _LazyEntropies:
-    """Joint entropies (nats) by bit mask, each marginal computed on first use."""
+class JointEntropies:
+    """Joint entropies (nats) of subsets of the variables, by bit mask, each computed on first use.
 
-    def __init__(self, pmf: np.ndarray):
-        self.pmf = pmf
+    ``h[mask]`` is ``H[{names[i] : bit i of mask set}]`` of the pmf (``h[0] = 0``); the
+    marginal is summed straight from the joint pmf the first time a mask is asked for and
+    cached. Use it with :func:`co_information_from_entropies` when a few of the ``2**n``
+    subset entropies are needed (:func:`subset_entropies` computes all of them at once).
+
+    Parameters
+    ----------
+    dist : Distribution or ndarray
+        The joint pmf (one axis per variable).
+
+    Examples
+    --------
+    >>> from infoplane.info import Distribution
+    >>> h = JointEntropies(Distribution(np.full((2, 4), 1 / 8), "XY"))
+    >>> round(float(h[0b10] / np.log(2)), 6), round(float(h[0b11] / np.log(2)), 6)
+    (2.0, 3.0)
+    """
+
+    def __init__(self, dist: Distribution | np.ndarray) -> None:
+        self.pmf = dist.pmf if isinstance(dist, Distribution) else np.asarray(dist, dtype=np.float64)
         self.cache = {0: 0.0}
 
     def __getitem__(self, mask: int) -> float:
@@ -86,11 +118,34 @@ class _LazyEntropies:
         return self.cache[mask]
 
 
-def _mask(dist: Distribution, names) -> int:
+def _mask(dist: Distribution, names: Sequence[str]) -> int:
     return sum(1 << dist.names.index(n) for n in names)
 
 
-def _co_information_nats(h: np.ndarray, group_masks: list[int], given_mask: int) -> float:
+def co_information_from_entropies(h: np.ndarray | JointEntropies, group_masks: Sequence[int],
+                                  given_mask: int = 0) -> float:
+    """``I[G1; ...; Gk | C]`` in nats from joint entropies by bit mask (Moebius inversion).
+
+    ``I[G1;..;Gk | C] = -sum_{T subset of {1..k}} (-1)^|T| H[union_{j in T} Gj, C]`` (the
+    empty T included; Yeung 1991). One group gives ``H[G1 | C]``, two the conditional
+    mutual information, more the conditional co-information.
+
+    Parameters
+    ----------
+    h : ndarray or JointEntropies
+        Joint entropies in nats indexed by bit mask, as from :func:`subset_entropies`.
+    group_masks : sequence of int
+        One bit mask per group (bit i = variable i).
+    given_mask : int
+        Bit mask of the conditioning variables.
+
+    Examples
+    --------
+    >>> from infoplane.info import Distribution
+    >>> h = subset_entropies(Distribution([[0.5, 0.0], [0.0, 0.5]], "XY"))
+    >>> round(float(co_information_from_entropies(h, [0b01, 0b10]) / np.log(2)), 6)
+    1.0
+    """
     # I[G1;...;Gk | C] = -sum_{T subset of groups} (-1)^{|T|} H[union(T), C]  (T may be empty)
     total = 0.0
     k = len(group_masks)
@@ -103,7 +158,8 @@ def _co_information_nats(h: np.ndarray, group_masks: list[int], given_mask: int)
     return total
 
 
-def information(dist: Distribution, groups, given=None, base: float = math.e) -> float:
+def information(dist: Distribution, groups: Sequence[Names], given: Names | None = None,
+                base: float = math.e) -> float:
     """The I-measure ``I[G1; ...; Gk | given]`` of k groups of variables (units of ``base``).
 
     One group gives the (conditional) entropy ``H[G1 | given]``, two give the
@@ -132,11 +188,12 @@ def information(dist: Distribution, groups, given=None, base: float = math.e) ->
         raise ValueError("groups: expected a non-empty sequence of variable names or name lists")
     masks = [_mask(dist, _names(dist, g, "groups")) for g in groups]
     given_mask = _mask(dist, _names(dist, given, "given"))
-    h = _LazyEntropies(dist.pmf)
-    return _co_information_nats(h, masks, given_mask) / math.log(base) + 0.0
+    h = JointEntropies(dist.pmf)
+    return from_nats(co_information_from_entropies(h, masks, given_mask), base)
 
 
-def entropy(dist: Distribution, variables=None, given=None, base: float = math.e) -> float:
+def entropy(dist: Distribution, variables: Names | None = None, given: Names | None = None,
+            base: float = math.e) -> float:
     """Joint or conditional entropy ``H[variables | given]``.
 
     Parameters
@@ -164,10 +221,12 @@ def entropy(dist: Distribution, variables=None, given=None, base: float = math.e
         variables = [n for n in dist.names if n not in given_names]
         if not variables:
             raise ValueError("variables: no variables left after removing those in given")
+    else:
+        variables = _names(dist, variables, "variables")
     return information(dist, [variables], given=given_names, base=base)
 
 
-def conditional_entropy(dist: Distribution, variables, given, base: float = math.e) -> float:
+def conditional_entropy(dist: Distribution, variables: Names, given: Names, base: float = math.e) -> float:
     """``H[variables | given] = H[variables, given] - H[given]`` (units of ``base``).
 
     Examples
@@ -180,7 +239,8 @@ def conditional_entropy(dist: Distribution, variables, given, base: float = math
     return entropy(dist, variables, given=given, base=base)
 
 
-def mutual_information(dist: Distribution, x, y, given=None, base: float = math.e) -> float:
+def mutual_information(dist: Distribution, x: Names, y: Names, given: Names | None = None,
+                       base: float = math.e) -> float:
     """Mutual information ``I[x; y]``, or ``I[x; y | given]`` when ``given`` is set.
 
     Examples
@@ -190,10 +250,13 @@ def mutual_information(dist: Distribution, x, y, given=None, base: float = math.
     >>> round(mutual_information(d, "X", "Y", base=2), 6)
     1.0
     """
+    dist = as_distribution(dist)
+    x, y = _names(dist, x, "x"), _names(dist, y, "y")
     return information(dist, [x, y], given=given, base=base)
 
 
-def conditional_mutual_information(dist: Distribution, x, y, given, base: float = math.e) -> float:
+def conditional_mutual_information(dist: Distribution, x: Names, y: Names, given: Names | None,
+                                   base: float = math.e) -> float:
     """``I[x; y | given] = H[x|given] + H[y|given] - H[x,y|given]`` (units of ``base``).
 
     Examples
@@ -205,10 +268,11 @@ def conditional_mutual_information(dist: Distribution, x, y, given, base: float 
     """
     if given is None:
         raise ValueError("given: conditional mutual information needs conditioning variables")
-    return information(dist, [x, y], given=given, base=base)
+    return mutual_information(dist, x, y, given=given, base=base)
 
 
-def co_information(dist: Distribution, variables=None, given=None, base: float = math.e) -> float:
+def co_information(dist: Distribution, variables: Sequence[Names] | None = None, given: Names | None = None,
+                   base: float = math.e) -> float:
     """Co-information ``I[X1; ...; Xn | given]``: Yeung's measure of the centre atom.
 
     Sign convention: ``I[X;Y;Z] = I[X;Y] - I[X;Y|Z]``; XOR gives -1 bit, the giant bit
@@ -238,7 +302,8 @@ def co_information(dist: Distribution, variables=None, given=None, base: float =
     return information(dist, list(variables), given=given_names, base=base)
 
 
-def interaction_information(dist: Distribution, variables=None, given=None, base: float = math.e) -> float:
+def interaction_information(dist: Distribution, variables: Sequence[Names] | None = None,
+                            given: Names | None = None, base: float = math.e) -> float:
     """Interaction information with McGill's sign: ``(-1)**n`` times the co-information.
 
     For three variables ``I[X;Y|Z] - I[X;Y]`` (XOR: +1 bit, giant bit: -1 bit); for two
@@ -257,10 +322,11 @@ def interaction_information(dist: Distribution, variables=None, given=None, base
         variables = [n for n in dist.names if n not in given_names]
     elif isinstance(variables, str):
         variables = list(_names(dist, variables, "variables"))
-    return (-1) ** len(variables) * co_information(dist, variables, given_names, base) + 0.0
+    return from_nats((-1) ** len(variables) * co_information(dist, variables, given_names), base)
 
 
-def _groups_and_given(dist, variables, given):
+def _groups_and_given(dist: Distribution, variables: Sequence[Names] | None,
+                      given: Names | None) -> tuple[list[int], int, int]:
     given_names = _names(dist, given, "given")
     if variables is None:
         variables = [n for n in dist.names if n not in given_names]
@@ -276,7 +342,8 @@ def _groups_and_given(dist, variables, given):
     return masks, given_mask, union
 
 
-def total_correlation(dist: Distribution, variables=None, given=None, base: float = math.e) -> float:
+def total_correlation(dist: Distribution, variables: Sequence[Names] | None = None,
+                      given: Names | None = None, base: float = math.e) -> float:
     """Total correlation ``sum_i H[X_i | given] - H[X_1, ..., X_n | given]`` (Watanabe).
 
     Non-negative; zero iff the variables are (conditionally) independent.
@@ -291,12 +358,13 @@ def total_correlation(dist: Distribution, variables=None, given=None, base: floa
     dist = as_distribution(dist)
     base = check_base(base)
     masks, g, union = _groups_and_given(dist, variables, given)
-    h = _LazyEntropies(dist.pmf)
+    h = JointEntropies(dist.pmf)
     value = sum(h[m | g] - h[g] for m in masks) - (h[union] - h[g])
-    return float(value) / math.log(base) + 0.0
+    return from_nats(float(value), base)
 
 
-def dual_total_correlation(dist: Distribution, variables=None, given=None, base: float = math.e) -> float:
+def dual_total_correlation(dist: Distribution, variables: Sequence[Names] | None = None,
+                           given: Names | None = None, base: float = math.e) -> float:
     """Dual total correlation (binding information) ``H[X_1..X_n] - sum_i H[X_i | X_rest]``.
 
     Conditioned on ``given`` throughout when it is set. Non-negative.
@@ -311,7 +379,7 @@ def dual_total_correlation(dist: Distribution, variables=None, given=None, base:
     dist = as_distribution(dist)
     base = check_base(base)
     masks, g, union = _groups_and_given(dist, variables, given)
-    h = _LazyEntropies(dist.pmf)
+    h = JointEntropies(dist.pmf)
     value = h[union] - h[g]
     for i in range(len(masks)):
         rest = g
@@ -319,10 +387,10 @@ def dual_total_correlation(dist: Distribution, variables=None, given=None, base:
             if j != i:
                 rest |= other
         value -= h[union] - h[rest]
-    return float(value) / math.log(base) + 0.0
+    return from_nats(float(value), base)
 
 
-def _as_pmf(p, name: str) -> tuple[np.ndarray, tuple | None]:
+def _as_pmf(p: Distribution | ArrayLike, name: str) -> tuple[np.ndarray, tuple | None]:
     if isinstance(p, Distribution):
         return p.pmf, p.names
     arr = np.asarray(p, dtype=float)
@@ -332,7 +400,8 @@ def _as_pmf(p, name: str) -> tuple[np.ndarray, tuple | None]:
         raise ValueError(f"{name}: {str(err).removeprefix('p: ')}") from None
 
 
-def _pmf_pair(p, q):
+def _pmf_pair(p: Distribution | ArrayLike,
+              q: Distribution | ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     pa, p_names = _as_pmf(p, "p")
     qa, q_names = _as_pmf(q, "q")
     if pa.shape != qa.shape or (p_names and q_names and p_names != q_names):
@@ -340,7 +409,8 @@ def _pmf_pair(p, q):
     return pa, qa
 
 
-def cross_entropy(p, q, base: float = math.e) -> float:
+def cross_entropy(p: Distribution | ArrayLike, q: Distribution | ArrayLike,
+                  base: float = math.e) -> float:
     """Cross-entropy ``H(p || q) = -sum_x p(x) log q(x)``; ``inf`` where q misses p's support.
 
     ``p`` and ``q`` are pmf arrays of equal shape or Distributions over the same names.
@@ -355,10 +425,11 @@ def cross_entropy(p, q, base: float = math.e) -> float:
     s = pa > 0
     if (qa[s] <= 0).any():
         return math.inf
-    return float(-(pa[s] * np.log(qa[s])).sum()) / math.log(base) + 0.0
+    return from_nats(float(-(pa[s] * np.log(qa[s])).sum()), base)
 
 
-def kl_divergence(p, q, base: float = math.e) -> float:
+def kl_divergence(p: Distribution | ArrayLike, q: Distribution | ArrayLike,
+                  base: float = math.e) -> float:
     """Kullback-Leibler divergence ``D(p || q) = sum_x p(x) log(p(x) / q(x)) >= 0``.
 
     ``inf`` when q(x) = 0 somewhere p(x) > 0.
@@ -373,11 +444,11 @@ def kl_divergence(p, q, base: float = math.e) -> float:
     s = pa > 0
     if (qa[s] <= 0).any():
         return math.inf
-    return max(float((pa[s] * (np.log(pa[s]) - np.log(qa[s]))).sum()), 0.0) / math.log(base)
+    return from_nats(max(float((pa[s] * (np.log(pa[s]) - np.log(qa[s]))).sum()), 0.0), base)
 
 
 # ---------------------------------------------------------------------- torch, differentiable
-def _check_pmf_tensor(p, name: str, min_dim: int) -> torch.Tensor:
+def _check_pmf_tensor(p: torch.Tensor, name: str, min_dim: int) -> torch.Tensor:
     if not isinstance(p, torch.Tensor):
         raise ValueError(f"{name}: expected a torch.Tensor, got {type(p).__name__}")
     if not p.is_floating_point():
@@ -423,7 +494,7 @@ def entropy_torch(p: torch.Tensor, dim: int = -1, base: float = math.e) -> torch
     """
     base = check_base(base)
     p = _check_pmf_tensor(p, "p", 1)
-    return _neg_xlogx(p).sum(dim=dim) / math.log(base)
+    return from_nats(_neg_xlogx(p).sum(dim=dim), base)
 
 
 def conditional_entropy_torch(pxy: torch.Tensor, base: float = math.e) -> torch.Tensor:
@@ -441,7 +512,7 @@ def conditional_entropy_torch(pxy: torch.Tensor, base: float = math.e) -> torch.
     pxy = _check_pmf_tensor(pxy, "pxy", 2)
     h_xy = _neg_xlogx(pxy).sum(dim=(-2, -1))
     h_x = _neg_xlogx(pxy.sum(dim=-1)).sum(dim=-1)
-    return (h_xy - h_x) / math.log(base)
+    return from_nats(h_xy - h_x, base)
 
 
 def mutual_information_torch(pxy: torch.Tensor, base: float = math.e) -> torch.Tensor:
@@ -462,4 +533,4 @@ def mutual_information_torch(pxy: torch.Tensor, base: float = math.e) -> torch.T
     h_x = _neg_xlogx(pxy.sum(dim=-1)).sum(dim=-1)
     h_y = _neg_xlogx(pxy.sum(dim=-2)).sum(dim=-1)
     h_xy = _neg_xlogx(pxy).sum(dim=(-2, -1))
-    return (h_x + h_y - h_xy) / math.log(base)
+    return from_nats(h_x + h_y - h_xy, base)

@@ -295,7 +295,11 @@ class InformationPlane(Callback):
     def _accuracy(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor]) -> float:
         x, y = data
         device = next(model.parameters()).device
-        out = _prediction(model(torch.as_tensor(x).to(device)))
+        x = torch.as_tensor(x).to(device)
+        if isinstance(model, LatentModel) and isinstance(model, DecodesLatent):
+            out = model.decode(model.latent(x).z)   # the same path as the evaluation set's predictions
+        else:
+            out = _prediction(model(x))
         return float((out.argmax(-1).cpu() == torch.as_tensor(y).reshape(-1).cpu()).float().mean())
 
     def record(self, model: nn.Module, epoch: int = 0, step: int = 0) -> list[dict[str, Any]]:
