@@ -226,6 +226,17 @@ def test_information_terms_and_latent() -> None:
     assert info["i_zy"] <= math.log(3) + 1e-12
     lat = model.latent(x)
     assert lat.log_var is None and torch.equal(lat.z, model(x)[0])
+    from infoplane.plane import DecodesLatent, InformationPlane, KnowsInformationTerms, LatentModel
+
+    assert isinstance(model, LatentModel) and isinstance(model, DecodesLatent)
+    assert isinstance(model, KnowsInformationTerms)
+    x, y = data(90)
+    x = x.float()
+    (row,) = InformationPlane(x, y, estimator="gaussian").record(model.float())
+    # the row carries the model's own terms and its predictions are Bayes' rule in latent space
+    assert row["i_zy"] == pytest.approx(model.information_terms(x, y)["i_zy"])
+    accuracy = float((model.predict_proba(x).argmax(1) == y).float().mean())
+    assert row["train_accuracy"] == pytest.approx(accuracy)
 
 
 def test_gamma_beta_conversions_invert_each_other() -> None:

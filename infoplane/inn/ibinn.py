@@ -256,7 +256,7 @@ class IBINN(nn.Module):
     def predict_log_proba(self, x: torch.Tensor) -> torch.Tensor:
         """log q(y|x) by Bayes' rule in latent space (the Jacobian cancels), shape ``(n, K)``."""
         z, _ = self(x)
-        return self.latent_density.log_posterior(z)
+        return self.decode(z)
 
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
         """q(y|x), shape ``(n, K)``; each row sums to one."""
@@ -270,6 +270,10 @@ class IBINN(nn.Module):
         with torch.no_grad():
             x, _ = self(z, rev=True)
         return x
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Class log-probabilities log q(y|z) of latents ``z`` (the recorder's predictions), ``(n, K)``."""
+        return self.latent_density.log_posterior(z)
 
     def latent(self, x: torch.Tensor) -> GaussianLatent:
         """The latent for the information-plane recorder: z = g(x), a deterministic layer."""
