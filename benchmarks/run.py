@@ -1,6 +1,6 @@
 """Run every benchmark script (or those named) and print their tables.
 
-    python benchmarks/run.py [name ...]     # e.g. estimators inn
+    python benchmarks/run.py [name ...]     # e.g. estimators inn train_step
 """
 
 from __future__ import annotations
