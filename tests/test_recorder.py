@@ -255,3 +255,29 @@ def test_bad_arguments_name_themselves():
         InformationPlane(x, y, every=0)
     with pytest.raises(ValueError, match=r"^max_samples:"):
         InformationPlane(x, y, max_samples=1)
+
+
+def test_a_resumed_run_keeps_the_rows_recorded_before_the_checkpoint(tmp_path) -> None:
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from infoplane.bottleneck import NoisyBottleneckClassifier, SurrogateIB
+    from infoplane.train import fit
+
+    x, y = torch.randn(120, 5, generator=torch.Generator().manual_seed(0)), torch.arange(120) % 2
+
+    def run(epochs: int, resume: bool) -> list[dict]:
+        model = NoisyBottleneckClassifier(5, 2, hidden=(8,), latent_dim=2, seed=0,
+                                          generator=torch.Generator().manual_seed(1))
+        plane = InformationPlane(x, y, estimator="gaussian", noise_entropy=0.5)
+        loader = DataLoader(TensorDataset(x, y), batch_size=40, shuffle=True,
+                            generator=torch.Generator().manual_seed(2))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        fit(model, SurrogateIB(0.1), loader, opt, epochs=epochs, callbacks=[plane], progress=False,
+            checkpoint_path=tmp_path / "ckpt.pt", resume_from=(tmp_path / "ckpt.pt") if resume else None)
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in plane.rows]
+
+    straight = run(4, resume=False)
+    run(2, resume=False)
+    resumed = run(4, resume=True)
+    assert [r["epoch"] for r in resumed] == [1, 2, 3, 4]
+    assert resumed == straight

@@ -367,6 +367,23 @@ class InformationPlane(Callback):
         self.rows.extend(new_rows)
         return new_rows
 
+    def state_dict(self) -> dict[str, Any]:
+        """The rows recorded so far, the time spent and the noise state, for checkpoints.
+
+        :func:`infoplane.train.fit` saves it with every checkpoint and restores it on
+        resume, so a resumed run's table holds the rows from before the checkpoint.
+        """
+        return {"rows": [dict(r) for r in self.rows], "seconds": self.seconds,
+                "noise": {k: v.clone() for k, v in self._noise.items()},
+                "noise_generator": self._noise_gen.get_state()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self.rows = [dict(r) for r in state["rows"]]
+        self.seconds = float(state["seconds"])
+        self._noise = {k: v.clone() for k, v in state["noise"].items()}
+        self._noise_gen.set_state(state["noise_generator"])
+
     def overhead(self, history: Sequence[Mapping[str, Any]]) -> float:
         """Recording time divided by the training time in ``history`` (from ``fit``).
 
