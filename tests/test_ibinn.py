@@ -9,9 +9,14 @@ import pickle
 import pytest
 import torch
 
+from infoplane.inn.blocks import AffineCoupling
 from infoplane.inn.ibinn import (
     IBINN,
+    ClassifierLoss,
+    FeedForwardClassifier,
     IBINNLoss,
+    INNSoftmaxClassifier,
+    ResidualBlock,
     beta_to_gamma,
     class_nll_loss,
     equidistant_means,
@@ -268,3 +273,54 @@ def test_cuda_agrees_with_cpu() -> None:
     x, _ = data()
     gpu = copy.deepcopy(model).to("cuda").log_prob(x.to("cuda")).cpu()
     torch.testing.assert_close(gpu, model.log_prob(x), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(("dims", "options"), [
+    (64, {"n_blocks": 3, "hidden": (32, 32)}),
+    (9, {"n_blocks": 2, "hidden": (16,)}),
+    ((1, 8, 8), {"n_blocks": 1, "hidden": (32,), "conv_blocks": (1, 2), "conv_hidden": (8, 16)}),
+])
+def test_feed_forward_twin_has_the_parameter_count_within_ten_percent(dims: object, options: dict) -> None:
+    inn = IBINN(dims, n_classes=10, seed=0, **options)
+    ff = FeedForwardClassifier(dims, n_classes=10, seed=0, **options)
+    n_inn = sum(p.numel() for p in inn.parameters())
+    n_ff = sum(p.numel() for p in ff.parameters())
+    assert abs(n_ff - n_inn) / n_inn < 0.10
+    # the same layout: one residual block per coupling, the same fixed blocks in the same order
+    couplings = sum(isinstance(b, AffineCoupling) for b in inn.flow.blocks)
+    assert sum(isinstance(m, ResidualBlock) for m in ff.layers) == couplings
+    x = torch.rand(3, *((dims,) if isinstance(dims, int) else dims))
+    assert ff(x).shape == (3, 10)
+
+
+def test_baselines_learn_and_every_parameter_gets_a_gradient() -> None:
+    x, y = data(60)
+    x = x.float()
+    for model in (FeedForwardClassifier(4, 3, n_blocks=2, hidden=(16,), seed=0),
+                  INNSoftmaxClassifier(4, 3, n_blocks=2, hidden=(16,), seed=0)):
+        loss_fn = ClassifierLoss()
+        loss, terms = loss_fn(model, (x, y))
+        loss.backward()
+        for name, p in model.named_parameters():
+            assert p.grad is not None, name
+        if isinstance(model, INNSoftmaxClassifier):
+            # the couplings start as the identity, so their first layers get no gradient yet;
+            # every last layer and the head do
+            assert model.head.weight.grad.abs().sum() > 0
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        for _ in range(60):
+            opt.zero_grad()
+            loss_fn(model, (x, y))[0].backward()
+            opt.step()
+        assert float(loss_fn(model, (x, y))[1]["cross_entropy"]) < float(terms["cross_entropy"])
+
+
+def test_classifier_loss_is_cross_entropy_with_smoothing() -> None:
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    y = torch.tensor([0, 0])
+    loss, terms = ClassifierLoss(0.1)(lambda x: logits, (torch.zeros(2, 1), y))
+    log_p = torch.log_softmax(logits, 1)
+    t = torch.tensor([[0.95, 0.05], [0.95, 0.05]])
+    torch.testing.assert_close(loss, -(t * log_p).sum(1).mean())
+    torch.testing.assert_close(terms["cross_entropy"], -log_p[:, 0].mean())
+    assert float(terms["accuracy"]) == 0.5

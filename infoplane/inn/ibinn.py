@@ -47,7 +47,8 @@ from infoplane.inn.blocks import AffineCoupling, Flatten, HaarDownsampling, Perm
 from infoplane.inn.flow import SequenceINN
 from infoplane.metrics.density import bits_per_dim
 
-__all__ = ["IBINN", "IBINNLoss", "class_nll_loss", "equidistant_means", "gamma_to_beta", "beta_to_gamma"]
+__all__ = ["IBINN", "IBINNLoss", "class_nll_loss", "equidistant_means", "gamma_to_beta", "beta_to_gamma",
+           "ResidualBlock", "FeedForwardClassifier", "INNSoftmaxClassifier", "ClassifierLoss"]
 
 
 def equidistant_means(n_classes: int, dim: int, distance: float = 5.0) -> torch.Tensor:
@@ -130,6 +131,55 @@ def _conv_subnet(width: int) -> Callable[[int, int], nn.Module]:
     return make
 
 
+def _check_dims(dims: int | Sequence[int]) -> tuple[int, ...]:
+    dims_t = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(dims_t) not in (1, 3) or not all(isinstance(d, int) and d >= 1 for d in dims_t):
+        raise ValueError(f"dims: expected D or (C, H, W), got {dims!r}")
+    return dims_t
+
+
+_FIXED: dict[str, Callable[[int | None], tuple[type, dict]]] = {
+    "haar": lambda _: (HaarDownsampling, {}),
+    "permutation": lambda seed: (Permutation, {"seed": seed}),
+    "flatten": lambda _: (Flatten, {}),
+    "orthogonal": lambda seed: (RandomOrthogonal, {"seed": seed}),
+}
+"""The parameter-free blocks of the layout: (block class, its keyword arguments)."""
+
+
+def _layout(dims: tuple[int, ...], n_blocks: int, hidden: Sequence[int], conv_blocks: Sequence[int],
+            conv_hidden: Sequence[int], base_seed: int) -> list[tuple[str, object]]:
+    """The architecture as a list of (kind, argument): couplings get their subnet constructor.
+
+    Images: per stage a Haar downsampling, then (coupling, channel permutation) pairs; then
+    a flattening. Then (coupling, fixed orthogonal mixing) pairs on vectors. The IB-INN
+    builds it with affine couplings, :class:`FeedForwardClassifier` with residual blocks.
+    """
+    n_blocks = check_int(n_blocks, "n_blocks", minimum=0)
+    hidden = _check_hidden(hidden, "hidden")
+    layout: list[tuple[str, object]] = []
+    if len(dims) == 3:
+        conv_blocks = tuple(check_int(b, "conv_blocks", minimum=0) for b in conv_blocks)
+        conv_hidden = _check_hidden(conv_hidden, "conv_hidden")
+        if len(conv_blocks) != len(conv_hidden):
+            raise ValueError(f"conv_hidden: expected one width per stage ({len(conv_blocks)}), "
+                             f"got {len(conv_hidden)}")
+        size = dims[1:]
+        for stage, (count, width) in enumerate(zip(conv_blocks, conv_hidden, strict=True)):
+            if size[0] % 2 or size[1] % 2:
+                raise ValueError(f"dims: stage {stage} needs an even image size, got {size}")
+            size = (size[0] // 2, size[1] // 2)
+            layout.append(("haar", None))
+            for k in range(count):
+                layout.append(("coupling", _conv_subnet(width)))
+                layout.append(("permutation", base_seed * 1000 + 100 * stage + k))
+        layout.append(("flatten", None))
+    for k in range(n_blocks):
+        layout.append(("coupling", _fc_subnet(hidden)))
+        layout.append(("orthogonal", base_seed * 1000 + 500 + k))
+    return layout
+
+
 class IBINN(nn.Module):
     """The IB-INN generative classifier: z = g(x + eps) with a class-wise Gaussian-mixture latent.
 
@@ -183,34 +233,20 @@ class IBINN(nn.Module):
                  learn_means: bool = True, learn_weights: bool = False, seed: int | None = None) -> None:
         super().__init__()
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)
-        n_blocks = check_int(n_blocks, "n_blocks", minimum=0)
-        hidden = _check_hidden(hidden, "hidden")
         clamp = check_float(clamp, "clamp", low=0.0, low_open=True)
         self.sigma = check_float(sigma, "sigma", low=0.0)
-        dims_t = (dims,) if isinstance(dims, int) else tuple(dims)
-        if len(dims_t) not in (1, 3):
-            raise ValueError(f"dims: expected D or (C, H, W), got {dims!r}")
+        dims_t = _check_dims(dims)
         base_seed = 0 if seed is None else check_int(seed, "seed", minimum=0)
+        layout = _layout(dims_t, n_blocks, hidden, conv_blocks, conv_hidden, base_seed)
         with seeded(seed):
             flow = SequenceINN(dims_t)
-            if len(dims_t) == 3:
-                conv_blocks = tuple(check_int(b, "conv_blocks", minimum=0) for b in conv_blocks)
-                conv_hidden = _check_hidden(conv_hidden, "conv_hidden")
-                if len(conv_blocks) != len(conv_hidden):
-                    raise ValueError(f"conv_hidden: expected one width per stage ({len(conv_blocks)}), "
-                                     f"got {len(conv_hidden)}")
-                for stage, (count, width) in enumerate(zip(conv_blocks, conv_hidden, strict=True)):
-                    if flow.dims_out[1] % 2 or flow.dims_out[2] % 2:
-                        raise ValueError(f"dims: stage {stage} needs an even image size, got {flow.dims_out}")
-                    flow.append(HaarDownsampling)
-                    for k in range(count):
-                        flow.append(AffineCoupling, subnet_constructor=_conv_subnet(width), clamp=clamp)
-                        flow.append(Permutation, seed=base_seed * 1000 + 100 * stage + k)
-                flow.append(Flatten)
-            width = flow.dims_out[0]
-            for k in range(n_blocks):
-                flow.append(AffineCoupling, subnet_constructor=_fc_subnet(hidden), clamp=clamp)
-                flow.append(RandomOrthogonal, seed=base_seed * 1000 + 500 + k)
+            for kind, arg in layout:
+                if kind == "coupling":
+                    flow.append(AffineCoupling, subnet_constructor=arg, clamp=clamp)
+                else:
+                    block, kwargs = _FIXED[kind](arg)
+                    flow.append(block, **kwargs)
+        width = flow.dims_out[0]
         self.flow = flow
         self.dims = dims_t
         self.n_dims = math.prod(dims_t)
@@ -403,3 +439,142 @@ def class_nll_loss(model: IBINN, batch: tuple[torch.Tensor, torch.Tensor]) -> tu
     nll = -(comp.gather(1, y[:, None]).squeeze(1) + log_det).mean() / model.n_dims
     accuracy = ((comp + model.latent_density.log_weights()).argmax(1) == y).to(z.dtype).mean()
     return nll, {"class_nll": nll.detach(), "accuracy": accuracy}
+
+
+class ResidualBlock(nn.Module):
+    """The feed-forward twin of an affine coupling: x <- lrelu(x + f1(x_b)), x <- lrelu(x + f2(x_a)).
+
+    ``x_a`` and ``x_b`` are the coupling's two halves (features or channels), and f1, f2
+    are built by the same subnetwork constructor as the coupling's, with the same input
+    widths and the full width as output (the coupling's 2 x half), so the parameter count
+    matches the coupling's (exactly for an even width). Not invertible.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from infoplane.inn.ibinn import ResidualBlock, _fc_subnet
+    >>> ResidualBlock(6, _fc_subnet((8,)))(torch.zeros(2, 6)).shape
+    torch.Size([2, 6])
+    """
+
+    def __init__(self, channels: int, subnet_constructor: Callable[[int, int], nn.Module]) -> None:
+        super().__init__()
+        channels = check_int(channels, "channels", minimum=2)
+        self.split = channels // 2
+        self.f1 = subnet_constructor(channels - self.split, channels)
+        self.f2 = subnet_constructor(self.split, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Two residual steps, each reading one half and updating all features."""
+        x = F.leaky_relu(x + self.f1(x[:, self.split:]))
+        return F.leaky_relu(x + self.f2(x[:, :self.split]))
+
+
+class FeedForwardClassifier(nn.Module):
+    """The IB-INN's architecture with every coupling replaced by a :class:`ResidualBlock`, and a linear head.
+
+    The discriminative baseline of the paper's Table 1 ("feed-forward"): the same
+    layout, subnetwork widths, fixed mixings and Haar downsamplings as
+    :class:`IBINN` with the same arguments, so the parameter counts agree to within
+    the head (D K + K here against the K D class means there). ``forward`` returns
+    class logits; train it with :class:`ClassifierLoss`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from infoplane.inn.ibinn import FeedForwardClassifier
+    >>> FeedForwardClassifier(8, n_classes=3, n_blocks=2, hidden=(16,), seed=0)(torch.zeros(5, 8)).shape
+    torch.Size([5, 3])
+    """
+
+    def __init__(self, dims: int | Sequence[int], n_classes: int, *, n_blocks: int = 8,
+                 hidden: Sequence[int] = (256, 256), conv_blocks: Sequence[int] = (2, 2),
+                 conv_hidden: Sequence[int] = (32, 64), seed: int | None = None) -> None:
+        super().__init__()
+        self.n_classes = check_int(n_classes, "n_classes", minimum=2)
+        self.dims = _check_dims(dims)
+        base_seed = 0 if seed is None else check_int(seed, "seed", minimum=0)
+        layout = _layout(self.dims, n_blocks, hidden, conv_blocks, conv_hidden, base_seed)
+        with seeded(seed):
+            layers: list[nn.Module] = []
+            shape = self.dims
+            for kind, arg in layout:
+                if kind == "coupling":
+                    layers.append(ResidualBlock(shape[0], arg))
+                else:
+                    block_cls, kwargs = _FIXED[kind](arg)
+                    block = block_cls(shape, **kwargs)
+                    layers.append(block)
+                    shape = block.dims_out
+            self.layers = nn.ModuleList(layers)
+            self.head = nn.Linear(shape[0], self.n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits, shape ``(n, K)``."""
+        if tuple(x.shape[1:]) != self.dims:
+            raise ValueError(f"x: expected shape (n, {', '.join(map(str, self.dims))}), got {tuple(x.shape)}")
+        for layer in self.layers:
+            x = layer(x) if isinstance(layer, ResidualBlock) else layer(x)[0]   # fixed blocks: (y, log_det)
+        return self.head(x)
+
+
+class INNSoftmaxClassifier(nn.Module):
+    """The IB-INN's invertible network trained as a plain softmax classifier (i-RevNet style).
+
+    z = g(x) by the same flow as :class:`IBINN` (same arguments), then linear logits of z.
+    Not a generative model; it separates the effect of invertibility from that of the
+    loss (the paper's Table 1). ``forward`` returns class logits; train it with
+    :class:`ClassifierLoss`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from infoplane.inn.ibinn import INNSoftmaxClassifier
+    >>> INNSoftmaxClassifier(8, n_classes=3, n_blocks=2, hidden=(16,), seed=0)(torch.zeros(5, 8)).shape
+    torch.Size([5, 3])
+    """
+
+    def __init__(self, dims: int | Sequence[int], n_classes: int, *, seed: int | None = None,
+                 **flow_options: object) -> None:
+        super().__init__()
+        inn = IBINN(dims, n_classes, seed=seed, **flow_options)
+        self.flow, self.dims, self.n_classes = inn.flow, inn.dims, inn.n_classes
+        with seeded(None if seed is None else seed + 1):
+            self.head = nn.Linear(inn.latent_dim, self.n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits, shape ``(n, K)``."""
+        if tuple(x.shape[1:]) != self.dims:
+            raise ValueError(f"x: expected shape (n, {', '.join(map(str, self.dims))}), got {tuple(x.shape)}")
+        z, _ = self.flow(x)
+        return self.head(z)
+
+
+class ClassifierLoss:
+    """Softmax cross-entropy with label smoothing, in nats per example: the discriminative baselines' loss.
+
+    Terms: ``cross_entropy`` (without smoothing, the number to compare) and ``accuracy``.
+
+    Examples
+    --------
+    >>> import math, torch
+    >>> from infoplane.inn.ibinn import ClassifierLoss
+    >>> batch = (torch.zeros(4, 1), torch.tensor([0, 1, 0, 1]))
+    >>> loss, terms = ClassifierLoss(0.0)(lambda x: torch.zeros(4, 2), batch)   # uniform logits
+    >>> round(float(loss), 6) == round(math.log(2), 6)
+    True
+    """
+
+    def __init__(self, label_smoothing: float = 0.05) -> None:
+        self.label_smoothing = check_float(label_smoothing, "label_smoothing", low=0.0, high=1.0,
+                                           high_open=True)
+
+    def __call__(self, model: Callable[[torch.Tensor], torch.Tensor],
+                 batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        x, y = batch
+        logits = model(x)
+        y = torch.as_tensor(y, device=logits.device).reshape(-1).long()
+        loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
+        terms = {"cross_entropy": F.cross_entropy(logits.detach(), y),
+                 "accuracy": (logits.detach().argmax(1) == y).to(logits.dtype).mean()}
+        return loss, terms
