@@ -44,7 +44,7 @@ STEPS = 2 if QUICK else 5  # training steps per timed call
 def ours_glow(dim: int) -> torch.nn.Module:
     inn = SequenceINN(dim)
     for k in range(N_BLOCKS):
-        inn.append(AffineCoupling, subnet_constructor=mlp_subnet(HIDDEN, 2), clamp=2.0)
+        inn.append(AffineCoupling, subnet_constructor=mlp_subnet((HIDDEN, HIDDEN)), clamp=2.0)
         inn.append(Permutation, seed=k)
     return inn
 
@@ -52,7 +52,7 @@ def ours_glow(dim: int) -> torch.nn.Module:
 def ours_all_in_one(dim: int) -> torch.nn.Module:
     inn = SequenceINN(dim)
     for k in range(N_BLOCKS):
-        inn.append(AffineCoupling, subnet_constructor=mlp_subnet(HIDDEN, 2), clamp=2.0)
+        inn.append(AffineCoupling, subnet_constructor=mlp_subnet((HIDDEN, HIDDEN)), clamp=2.0)
         inn.append(ActNorm).append(Permutation, seed=k)
     return inn
 
@@ -60,7 +60,7 @@ def ours_all_in_one(dim: int) -> torch.nn.Module:
 def freia_glow(dim: int) -> torch.nn.Module:
     inn = Ff.SequenceINN(dim)
     for k in range(N_BLOCKS):
-        inn.append(Fm.GLOWCouplingBlock, subnet_constructor=mlp_subnet(HIDDEN, 2), clamp=2.0)
+        inn.append(Fm.GLOWCouplingBlock, subnet_constructor=mlp_subnet((HIDDEN, HIDDEN)), clamp=2.0)
         inn.append(Fm.PermuteRandom, seed=k)
     return inn
 
@@ -68,7 +68,7 @@ def freia_glow(dim: int) -> torch.nn.Module:
 def freia_all_in_one(dim: int) -> torch.nn.Module:
     inn = Ff.SequenceINN(dim)
     for _ in range(2 * N_BLOCKS):
-        inn.append(Fm.AllInOneBlock, subnet_constructor=mlp_subnet(HIDDEN, 2), affine_clamping=2.0)
+        inn.append(Fm.AllInOneBlock, subnet_constructor=mlp_subnet((HIDDEN, HIDDEN)), affine_clamping=2.0)
     return inn
 
 

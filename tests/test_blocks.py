@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
 import torch
-from flow_helpers import perturb
+from flow_helpers import assert_every_parameter_gets_a_gradient, assert_round_trips, perturb
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,14 +28,14 @@ from infoplane.inn.blocks import (
 
 # name -> (factory, dims_in, cond_dims); factories build a block with random weights
 CASES = {
-    "coupling-vector": (lambda: AffineCoupling((5,), mlp_subnet(16), clamp=1.5), (5,), None),
-    "coupling-image": (lambda: AffineCoupling((3, 4, 4), conv_subnet(8)), (3, 4, 4), None),
-    "coupling-split1": (lambda: AffineCoupling((4,), mlp_subnet(8), split=1), (4,), None),
-    "cond-coupling-vector": (lambda: ConditionalAffineCoupling((4,), (3,), mlp_subnet(16)), (4,), (3,)),
+    "coupling-vector": (lambda: AffineCoupling((5,), mlp_subnet((16, 16)), clamp=1.5), (5,), None),
+    "coupling-image": (lambda: AffineCoupling((3, 4, 4), conv_subnet((8, 8))), (3, 4, 4), None),
+    "coupling-split1": (lambda: AffineCoupling((4,), mlp_subnet((8, 8)), split=1), (4,), None),
+    "cond-coupling-vector": (lambda: ConditionalAffineCoupling((4,), (3,), mlp_subnet((16, 16))), (4,), (3,)),
     "cond-coupling-image-vector-cond": (
-        lambda: ConditionalAffineCoupling((2, 4, 4), (3,), conv_subnet(8)), (2, 4, 4), (3,)),
+        lambda: ConditionalAffineCoupling((2, 4, 4), (3,), conv_subnet((8, 8))), (2, 4, 4), (3,)),
     "cond-coupling-image-image-cond": (
-        lambda: ConditionalAffineCoupling((2, 4, 4), (1, 4, 4), conv_subnet(8)), (2, 4, 4), (1, 4, 4)),
+        lambda: ConditionalAffineCoupling((2, 4, 4), (1, 4, 4), conv_subnet((8, 8))), (2, 4, 4), (1, 4, 4)),
     "orthogonal-vector": (lambda: RandomOrthogonal((5,), seed=3), (5,), None),
     "orthogonal-image": (lambda: RandomOrthogonal((3, 2, 2), seed=4), (3, 2, 2), None),
     "permutation-vector": (lambda: Permutation((5,), seed=1), (5,), None),
@@ -163,7 +164,7 @@ def test_coupling_is_identity_at_initialisation(name):
 
 def test_soft_clamp_bounds_the_scale():
     # eq. 3.13: |s~| < alpha, so each of the D dimensions contributes at most alpha to log|det|
-    block = perturb(AffineCoupling((6,), mlp_subnet(16), clamp=0.5), scale=50.0)
+    block = perturb(AffineCoupling((6,), mlp_subnet((16, 16)), clamp=0.5), scale=50.0)
     with torch.no_grad():
         _, log_det = block(torch.randn(64, 6) * 10)
     assert float(log_det.abs().max()) <= 6 * 0.5
@@ -230,30 +231,84 @@ def test_same_seed_same_block_different_seed_different_block():
 @given(dim=st.integers(2, 9), clamp=st.floats(0.1, 5.0), seed=st.integers(0, 1000))
 def test_coupling_round_trip_for_random_shapes(dim, clamp, seed):
     torch.manual_seed(seed)
-    block = perturb(AffineCoupling((dim,), mlp_subnet(8), clamp=clamp).double(), seed, scale=1.0)
+    block = perturb(AffineCoupling((dim,), mlp_subnet((8, 8)), clamp=clamp).double(), seed, scale=1.0)
     x = torch.randn(5, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     y, log_det = block(x)
     x_back, log_det_rev = block(y, rev=True)
     assert rel_err(x_back, x) < 1e-6
-    assert float(log_det.abs().max()) <= dim * clamp + 1e-9
+    assert float(log_det.detach().abs().max()) <= dim * clamp + 1e-9
+
+
+TRAINABLE = [name for name in CASES if name.startswith(("coupling", "cond-coupling", "actnorm"))]
+
+
+def test_only_couplings_and_actnorm_have_parameters():
+    for name, (factory, _, _) in CASES.items():
+        assert bool(list(factory().parameters())) == (name in TRAINABLE), name
+
+
+@pytest.mark.parametrize("name", TRAINABLE)
+@pytest.mark.parametrize("rev", [False, True])
+def test_every_parameter_gets_a_gradient(name, rev):
+    block, x, c = make(name, torch.float64)
+    if rev:
+        x = block(x, c)[0].detach()
+    y, log_det = block(x, c, rev=rev)
+    assert_every_parameter_gets_a_gradient(block, flat(y).pow(2).sum() - log_det.sum())
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_pickle_and_deepcopy_round_trip(name):
+    block, x, c = make(name, torch.float64)
+    assert_round_trips(block, lambda b: (b(x, c), b(b(x, c)[0], c, rev=True)))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("name", list(CASES))
+def test_cuda_agrees_with_cpu(name):
+    block, x, c = make(name, torch.float64)
+    y, log_det = block(x, c)
+    gpu = copy.deepcopy(block).cuda()
+    y_gpu, log_det_gpu = gpu(x.cuda(), None if c is None else c.cuda())
+    torch.testing.assert_close(flat(y_gpu).cpu(), flat(y), rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(log_det_gpu.cpu(), log_det, rtol=1e-9, atol=1e-9)
+
+
+def test_subnet_constructors_follow_hidden():
+    net = mlp_subnet((16, 8, 4))(3, 2)
+    linear = [m for m in net if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [(3, 16), (16, 8), (8, 4), (4, 2)]
+    conv = [m for m in conv_subnet((4, 6, 8), kernel_size=5)(2, 3) if isinstance(m, torch.nn.Conv2d)]
+    assert [(m.in_channels, m.out_channels, m.kernel_size) for m in conv] == [
+        (2, 4, (5, 5)), (4, 6, (1, 1)), (6, 8, (1, 1)), (8, 3, (5, 5))]
 
 
 def test_bad_inputs_raise_value_errors_naming_the_argument():
-    with pytest.raises(ValueError, match="x"):
+    with pytest.raises(ValueError, match=r"^x:"):
         AffineCoupling((4,))(torch.zeros(2, 5))
-    with pytest.raises(ValueError, match="c"):
+    with pytest.raises(ValueError, match=r"^c:"):
         ConditionalAffineCoupling((4,), cond_dims=(2,))(torch.zeros(2, 4))
-    with pytest.raises(ValueError, match="c"):
+    with pytest.raises(ValueError, match=r"^c:"):
         ConditionalAffineCoupling((4,), cond_dims=(2,))(torch.zeros(2, 4), torch.zeros(2, 3))
-    with pytest.raises(ValueError, match="dims_in"):
+    with pytest.raises(ValueError, match=r"^dims_in:"):
         AffineCoupling((1,))
-    with pytest.raises(ValueError, match="dims_in"):
+    with pytest.raises(ValueError, match=r"^dims_in:"):
         HaarDownsampling((1, 3, 4))
-    with pytest.raises(ValueError, match="clamp"):
+    with pytest.raises(ValueError, match=r"^clamp:"):
         AffineCoupling((4,), clamp=0.0)
-    with pytest.raises(ValueError, match="cond_dims"):
+    with pytest.raises(ValueError, match=r"^cond_dims:"):
         AffineCoupling((2, 4, 4), cond_dims=(1, 2, 2))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match=r"^shape:"):
         Reshape((6,), shape=(4,))
-    with pytest.raises(ValueError, match="keep"):
+    with pytest.raises(ValueError, match=r"^keep:"):
         Split((4,), keep=4)
+    with pytest.raises(ValueError, match=r"^split:"):
+        AffineCoupling((4,), split=4)
+    with pytest.raises(ValueError, match=r"^hidden:"):
+        mlp_subnet(16)
+    with pytest.raises(ValueError, match=r"^hidden:"):
+        conv_subnet((8, 0))
+    with pytest.raises(ValueError, match=r"^kernel_size:"):
+        conv_subnet((8,), kernel_size=2)
+    with pytest.raises(ValueError, match=r"^x:"):
+        Split((4,))(torch.zeros(2, 4), rev=True)

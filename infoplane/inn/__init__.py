@@ -1,9 +1,13 @@
-"""Invertible networks: coupling blocks, the sequence container and the conditional INN.
+"""Invertible networks: coupling blocks, the sequence container, the cINN and the inverse INN.
 
 Blocks (:mod:`infoplane.inn.blocks`) map ``x -> (y, log|det J|)`` and back;
 :class:`SequenceINN` (:mod:`infoplane.inn.flow`) chains them and gives densities and
 samples; :class:`CINN` (:mod:`infoplane.inn.cinn`) adds a conditioning network trained
-jointly by conditional maximum likelihood. Log-densities are in nats.
+jointly by conditional maximum likelihood (:func:`conditional_nll_loss`);
+:class:`InverseINN` (:mod:`infoplane.inn.inverse`) is trained bidirectionally on an
+inverse problem (:class:`InverseINNLoss`), beside its baselines ABC and the cVAE
+(:mod:`infoplane.inn.baselines`). Models train with :func:`infoplane.train.fit` and a
+loss object; log-densities are in nats.
 
 Examples
 --------
@@ -30,15 +34,22 @@ from infoplane.inn.blocks import (
     mlp_subnet,
 )
 from infoplane.inn.cinn import CINN, conditional_nll_loss
-from infoplane.inn.flow import SequenceINN, standard_normal_log_prob
+from infoplane.inn.flow import SequenceINN
 
 __all__ = [
     "ActNorm", "AffineCoupling", "ConditionalAffineCoupling", "Flatten", "HaarDownsampling",
     "HaarUpsampling", "InvertibleBlock", "Permutation", "RandomOrthogonal", "Reshape", "Split",
-    "conv_subnet", "mlp_subnet", "SequenceINN", "standard_normal_log_prob", "CINN", "conditional_nll_loss",
+    "conv_subnet", "mlp_subnet", "SequenceINN", "CINN", "conditional_nll_loss",
 ]
 # exports of further modules are added below this line
-from infoplane.inn.baselines import ABCResult, ConditionalVAE, abc_rejection  # noqa: E402
-from infoplane.inn.inverse import InverseINN, InverseLossWeights  # noqa: E402
+from infoplane.inn.baselines import (  # noqa: E402
+    ABCResult,
+    ConditionalVAE,
+    ConditionalVAELoss,
+    CVAEOutput,
+    abc_rejection,
+)
+from infoplane.inn.inverse import InverseINN, InverseINNLoss, InverseLossWeights  # noqa: E402
 
-__all__ += ["ABCResult", "ConditionalVAE", "abc_rejection", "InverseINN", "InverseLossWeights"]
+__all__ += ["ABCResult", "ConditionalVAE", "ConditionalVAELoss", "CVAEOutput", "abc_rejection",
+            "InverseINN", "InverseINNLoss", "InverseLossWeights"]

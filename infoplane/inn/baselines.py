@@ -6,11 +6,11 @@
   ``||s(x) - y*|| < epsilon`` until ``n_samples`` are accepted, the *quantile* variant
   runs ``n_samples / quantile`` simulations and keeps the ``n_samples`` closest.
 - :class:`ConditionalVAE` is the cVAE of thesis 4.2.1 / B.5.2: an encoder
-  ``q(z | x, y)``, a decoder ``x = g(z, y)``, a reconstruction loss weighted against the
-  KL divergence to ``N(0, I)``. Sampling the posterior feeds ``z ~ N(0, I)`` with ``y*``
-  to the decoder.
+  ``q(z | x, y)``, a decoder ``x = g(z, y)``; its loss :class:`ConditionalVAELoss` weighs
+  a reconstruction term against the KL divergence to ``N(0, I)``. Sampling the posterior
+  feeds ``z ~ N(0, I)`` with ``y*`` to the decoder.
 
-Both return posterior samples of shape (n_observations, n_samples, dim_x), like
+Both return posterior samples of shape (n_observations, n_samples, x_dim), like
 :meth:`infoplane.inn.InverseINN.posterior`.
 
 Examples
@@ -27,20 +27,20 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
-from infoplane._nn import mlp
+from infoplane._nn import mlp, seeded
 from infoplane._nn import randn as _randn
 from infoplane._validation import check_float, check_int
-from infoplane.train import fit as train_fit
+from infoplane.inn._checks import check_hidden, check_pair_batch, check_y_star
 
-__all__ = ["ABCResult", "ConditionalVAE", "abc_rejection"]
+__all__ = ["ABCResult", "ConditionalVAE", "ConditionalVAELoss", "CVAEOutput", "abc_rejection"]
 
 
 @dataclass
@@ -49,7 +49,7 @@ class ABCResult:
 
     Attributes
     ----------
-    samples : Tensor of shape (n_observations, n_samples, dim_x)
+    samples : Tensor of shape (n_observations, n_samples, x_dim)
         Accepted prior samples per observation.
     epsilon : Tensor of shape (n_observations,)
         Largest distance ``||s(x) - y*||`` among the accepted samples (units of ``y``).
@@ -66,20 +66,7 @@ def _batch_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
-def _check_y_star(y_star) -> torch.Tensor:
-    y = torch.as_tensor(y_star)
-    if y.ndim == 1:
-        y = y[None]
-    if y.ndim != 2 or y.shape[0] == 0:
-        raise ValueError(f"y_star: expected shape (n_observations, dim_y), got {tuple(y.shape)}")
-    if not y.is_floating_point():
-        y = y.float()
-    if not bool(torch.isfinite(y).all()):
-        raise ValueError("y_star: contains NaN or infinite values")
-    return y
-
-
-def abc_rejection(forward: Callable, sample_prior: Callable, y_star, n_samples: int, *,
+def abc_rejection(forward: Callable, sample_prior: Callable, y_star: torch.Tensor, n_samples: int, *,
                   epsilon: float | None = None, quantile: float | None = None,
                   batch_size: int = 100_000, max_simulations: int = 50_000_000,
                   seed: int = 0, max_elements: int = 2**24) -> ABCResult:
@@ -90,11 +77,11 @@ def abc_rejection(forward: Callable, sample_prior: Callable, y_star, n_samples: 
     Parameters
     ----------
     forward : callable
-        The simulator ``s``: Tensor (n, dim_x) -> Tensor (n, dim_y).
+        The simulator ``s``: Tensor (n, x_dim) -> Tensor (n, y_dim).
     sample_prior : callable
-        ``sample_prior(n, seed) -> Tensor (n, dim_x)``, e.g.
+        ``sample_prior(n, seed) -> Tensor (n, x_dim)``, e.g.
         :func:`infoplane.data.inverse_kinematics.sample_prior`.
-    y_star : Tensor of shape (n_observations, dim_y)
+    y_star : Tensor of shape (n_observations, y_dim)
         Observations; one simulation batch serves all of them.
     n_samples : int
         Posterior samples per observation.
@@ -115,7 +102,7 @@ def abc_rejection(forward: Callable, sample_prior: Callable, y_star, n_samples: 
     Returns
     -------
     ABCResult
-        ``samples`` (n_observations, n_samples, dim_x), ``epsilon`` per observation,
+        ``samples`` (n_observations, n_samples, x_dim), ``epsilon`` per observation,
         ``simulations`` run.
 
     Examples
@@ -131,7 +118,7 @@ def abc_rejection(forward: Callable, sample_prior: Callable, y_star, n_samples: 
         raise ValueError(f"forward: expected a callable, got {forward!r}")
     if not callable(sample_prior):
         raise ValueError(f"sample_prior: expected a callable, got {sample_prior!r}")
-    y_star = _check_y_star(y_star)
+    y_star = check_y_star(y_star)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
     max_simulations = check_int(max_simulations, "max_simulations", minimum=1)
@@ -141,13 +128,13 @@ def abc_rejection(forward: Callable, sample_prior: Callable, y_star, n_samples: 
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     batch_size = max(1, min(batch_size, check_int(max_elements, "max_elements", minimum=1) // n_obs))
 
-    def simulate(index: int, n: int):
+    def simulate(index: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.as_tensor(sample_prior(n, _batch_seed(seed, index)))
         with torch.no_grad():
             y = torch.as_tensor(forward(x))
         if y.ndim != 2 or y.shape != (n, y_star.shape[1]):
             raise ValueError(f"forward: returned shape {tuple(y.shape)}, expected ({n}, {y_star.shape[1]})")
-        return x, torch.cdist(y_star.to(y), y)   # (n, dim_x), (n_obs, n)
+        return x, torch.cdist(y_star.to(y), y)   # (n, x_dim), (n_obs, n)
 
     if quantile is not None:
         quantile = check_float(quantile, "quantile", low=0.0, high=1.0, low_open=True)
@@ -197,107 +184,152 @@ def abc_rejection(forward: Callable, sample_prior: Callable, y_star, n_samples: 
     return ABCResult(samples, eps, done)
 
 
+class CVAEOutput(NamedTuple):
+    """What :meth:`ConditionalVAE.forward` returns: the reconstruction and the latent's law.
+
+    ``x_hat`` (n, x_dim), the sample ``z`` (n, latent_dim) and the encoder's ``mean`` and
+    ``log_var`` (n, latent_dim) of ``q(z | x, y) = N(mean, diag exp(log_var))``.
+    """
+
+    x_hat: torch.Tensor
+    z: torch.Tensor
+    mean: torch.Tensor
+    log_var: torch.Tensor
+
+
 class ConditionalVAE(nn.Module):
     """Conditional variational autoencoder for ``p(x | y)`` (thesis 4.2.1, B.2, B.5.2).
 
-    Encoder ``q(z | x, y) = N(mu, diag(sigma^2))`` and decoder ``x_hat = g(z, y)``, each an
-    MLP with ``n_layers`` fully connected layers and ReLU. The loss per sample is
-    ``recon_weight * ||x - x_hat||^2 / dim_x + KL(q(z | x, y) || N(0, I))`` (nats for the KL;
-    B.5.2 weights reconstruction 15:1 against the KL for inverse kinematics).
+    Encoder ``q(z | x, y) = N(mean, diag(exp(log_var)))`` and decoder ``x_hat = g(z, y)``,
+    each an MLP with ReLU between its layers; trained with :class:`ConditionalVAELoss`.
 
     Parameters
     ----------
-    dim_x, dim_y : int
+    x_dim, y_dim : int
         Sizes of the hidden parameters ``x`` and the observations ``y``.
-    dim_z : int, optional
-        Latent size; default ``dim_x``.
-    hidden : int
-        Width of the hidden layers (choose it to match the INN's parameter count).
-    n_layers : int
-        Linear layers in the encoder and in the decoder.
-    recon_weight : float
-        Weight of the reconstruction term relative to the KL term.
+    latent_dim : int, optional
+        Latent size; default ``x_dim``.
+    hidden : sequence of int
+        Hidden-layer widths of the encoder and of the decoder (choose them to match the
+        INN's parameter count).
     seed : int, optional
-        Seed of the initial weights (the global random state is left as it was).
+        Seed of the initial weights (the global random state is left as it was);
+        ``None`` draws them from the global RNG.
 
     Examples
     --------
     >>> import torch
     >>> from infoplane.inn.baselines import ConditionalVAE
-    >>> vae = ConditionalVAE(dim_x=4, dim_y=2, hidden=32)
+    >>> vae = ConditionalVAE(x_dim=4, y_dim=2, hidden=(32, 32, 32), seed=0)
     >>> tuple(vae.posterior(torch.zeros(3, 2), 5, seed=0).shape)
     (3, 5, 4)
     """
 
-    def __init__(self, dim_x: int, dim_y: int, dim_z: int | None = None, hidden: int = 128,
-                 n_layers: int = 4, recon_weight: float = 15.0, seed: int | None = None):
+    def __init__(self, x_dim: int, y_dim: int, latent_dim: int | None = None,
+                 hidden: Sequence[int] = (128, 128, 128), seed: int | None = None) -> None:
         super().__init__()
-        self.dim_x = check_int(dim_x, "dim_x", minimum=1)
-        self.dim_y = check_int(dim_y, "dim_y", minimum=1)
-        self.dim_z = check_int(dim_z if dim_z is not None else dim_x, "dim_z", minimum=1)
-        hidden = check_int(hidden, "hidden", minimum=1)
-        self.recon_weight = check_float(recon_weight, "recon_weight", low=0.0, low_open=True)
-        with torch.random.fork_rng(devices=[]):   # initial weights from ``seed``, globals untouched
-            if seed is not None:
-                torch.manual_seed(check_int(seed, "seed", minimum=0))
-            self.encoder = mlp([self.dim_x + self.dim_y] + [hidden] * (n_layers - 1) + [2 * self.dim_z])
-            self.decoder = mlp([self.dim_z + self.dim_y] + [hidden] * (n_layers - 1) + [self.dim_x])
+        self.x_dim = check_int(x_dim, "x_dim", minimum=1)
+        self.y_dim = check_int(y_dim, "y_dim", minimum=1)
+        self.latent_dim = check_int(latent_dim if latent_dim is not None else x_dim, "latent_dim", minimum=1)
+        hidden = check_hidden(hidden)
+        with seeded(seed):
+            self.encoder = mlp([self.x_dim + self.y_dim, *hidden, 2 * self.latent_dim])
+            self.decoder = mlp([self.latent_dim + self.y_dim, *hidden, self.x_dim])
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(mean, log_var)`` of ``q(z | x, y)``, each (n, latent_dim); ``log_var`` = ln Var[z].
+
+        Examples
+        --------
+        >>> import torch
+        >>> mean, log_var = ConditionalVAE(2, 1, latent_dim=3, hidden=(8,), seed=0).encode(torch.zeros(4, 2),
+        ...                                                                               torch.zeros(4, 1))
+        >>> tuple(mean.shape), tuple(log_var.shape)
+        ((4, 3), (4, 3))
+        """
+        mean, log_var = self.encoder(torch.cat([x, y], 1)).chunk(2, dim=1)
+        return mean, log_var
 
     def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Map latent codes ``z`` (n, dim_z) and observations ``y`` (n, dim_y) to ``x`` (n, dim_x)."""
+        """Map latent codes ``z`` (n, latent_dim) and observations ``y`` (n, y_dim) to ``x`` (n, x_dim)."""
         return self.decoder(torch.cat([z, y], 1))
 
-    def loss(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None):
-        """Weighted reconstruction plus KL, averaged over the batch; returns ``(loss, terms)``."""
-        mu, log_var = self.encoder(torch.cat([x, y], 1)).chunk(2, dim=1)
-        z = mu + torch.exp(0.5 * log_var) * _randn(mu.shape, mu, generator)
-        recon = (self.decode(z, y) - x).pow(2).mean()
-        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(1).mean()   # nats
-        return self.recon_weight * recon + kl, {"reconstruction": recon, "kl": kl}
+    def forward(self, x: torch.Tensor, y: torch.Tensor,
+                generator: torch.Generator | None = None) -> CVAEOutput:
+        """Encode, draw ``z = mean + exp(log_var / 2) * eps`` (from ``generator``), decode.
 
-    def fit(self, x, y, *, epochs: int = 20, batch_size: int = 250, lr: float = 5e-3,
-            lr_end: float = 1.6e-5, seed: int = 0, device=None, progress: bool = False):
-        """Train on pairs ``(x, y)`` with Adam and an exponentially decaying learning rate.
-
-        Uses :func:`infoplane.train.fit`; returns its per-epoch history. Defaults follow
-        thesis B.5.2 (lr 5e-3 decaying to 1.6e-5, batch 250).
+        Examples
+        --------
+        >>> import torch
+        >>> vae = ConditionalVAE(2, 1, hidden=(8,), seed=0)
+        >>> out = vae(torch.zeros(3, 2), torch.zeros(3, 1), generator=torch.Generator().manual_seed(0))
+        >>> tuple(out.x_hat.shape), tuple(out.z.shape)
+        ((3, 2), (3, 2))
         """
-        x, y = _check_pairs(x, y, self.dim_x, self.dim_y)
-        epochs = check_int(epochs, "epochs", minimum=1)
-        seed = check_int(seed, "seed", minimum=0)
-        gen = torch.Generator().manual_seed(seed)
-        loader = DataLoader(TensorDataset(x, y), batch_size=check_int(batch_size, "batch_size", minimum=1),
-                            shuffle=True, generator=gen)
-        noise = torch.Generator().manual_seed(seed + 1)
-        opt = torch.optim.Adam(self.parameters(), lr=check_float(lr, "lr", low=0.0, low_open=True))
-        gamma = (check_float(lr_end, "lr_end", low=0.0, low_open=True) / lr) ** (1.0 / epochs)
-        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
-        return train_fit(self, lambda m, b: m.loss(b[0], b[1], noise), loader, opt, epochs,
-                         scheduler=sched, device=device, progress=progress)
+        mean, log_var = self.encode(x, y)
+        z = mean + torch.exp(0.5 * log_var) * _randn(mean.shape, mean, generator)
+        return CVAEOutput(self.decode(z, y), z, mean, log_var)
 
     @torch.no_grad()
-    def posterior(self, y, n: int, seed: int | None = 0, generator: torch.Generator | None = None):
-        """Samples ``x = g(z, y*)`` with ``z ~ N(0, I)``; returns (n_observations, n, dim_x)."""
-        y = _check_y_star(y)
-        if y.shape[1] != self.dim_y:
-            raise ValueError(f"y: expected {self.dim_y} features, got {y.shape[1]}")
+    def posterior(self, y: torch.Tensor, n: int, seed: int | None = 0,
+                  generator: torch.Generator | None = None) -> torch.Tensor:
+        """Samples ``x = g(z, y*)`` with ``z ~ N(0, I)``; returns (n_observations, n, x_dim)."""
+        y = check_y_star(y)
+        if y.shape[1] != self.y_dim:
+            raise ValueError(f"y: expected {self.y_dim} features, got {y.shape[1]}")
         n = check_int(n, "n", minimum=1)
         p = next(self.parameters())
         y = y.to(p)
         if generator is None and seed is not None:
             generator = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
-        z = _randn((y.shape[0] * n, self.dim_z), y, generator)
+        z = _randn((y.shape[0] * n, self.latent_dim), y, generator)
         x = self.decode(z, y.repeat_interleave(n, 0))
-        return x.reshape(y.shape[0], n, self.dim_x)
+        return x.reshape(y.shape[0], n, self.x_dim)
 
 
-def _check_pairs(x, y, dim_x: int, dim_y: int):
-    x, y = torch.as_tensor(x), torch.as_tensor(y)
-    if x.ndim != 2 or x.shape[1] != dim_x:
-        raise ValueError(f"x: expected shape (n, {dim_x}), got {tuple(x.shape)}")
-    if y.ndim != 2 or y.shape != (x.shape[0], dim_y):
-        raise ValueError(f"y: expected shape ({x.shape[0]}, {dim_y}), got {tuple(y.shape)}")
-    x, y = x.float() if not x.is_floating_point() else x, y.float() if not y.is_floating_point() else y
-    if not (bool(torch.isfinite(x).all()) and bool(torch.isfinite(y).all())):
-        raise ValueError("x: x or y contains NaN or infinite values")
-    return x, y
+class ConditionalVAELoss:
+    """The cVAE loss ``recon_weight * mean (x - x_hat)^2 + KL(q(z | x, y) || N(0, I))``.
+
+    A loss object for :func:`infoplane.train.fit`. The reconstruction term is the
+    squared error averaged over the batch and the ``x_dim`` features (units of ``x``
+    squared); the KL (nats) is summed over the latent and averaged over the batch.
+    Thesis B.5.2 weighs reconstruction 15:1 against the KL, which on the arm matches
+    ``recon_weight = 15 * 4`` (the squared error summed over the 4 features).
+
+    Parameters
+    ----------
+    recon_weight : float
+        Weight of the reconstruction term relative to the KL term.
+    seed : int, optional
+        Seeds a CPU generator for the reparameterisation noise (ignored when
+        ``generator`` is given); with neither, the global RNG.
+    generator : torch.Generator, optional
+
+    Examples
+    --------
+    >>> import torch
+    >>> from infoplane.inn import ConditionalVAE, ConditionalVAELoss
+    >>> vae = ConditionalVAE(2, 1, hidden=(8,), seed=0)
+    >>> loss_fn = ConditionalVAELoss(recon_weight=20.0, seed=1)
+    >>> loss, terms = loss_fn(vae, (torch.zeros(4, 2), torch.zeros(4, 1)))
+    >>> sorted(terms)
+    ['kl', 'reconstruction']
+    """
+
+    def __init__(self, recon_weight: float = 15.0, *, seed: int | None = None,
+                 generator: torch.Generator | None = None) -> None:
+        self.recon_weight = check_float(recon_weight, "recon_weight", low=0.0, low_open=True)
+        if generator is None and seed is not None:
+            generator = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+        self.generator = generator
+
+    def __call__(self, model: ConditionalVAE,
+                 batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``(loss, {"reconstruction", "kl"})`` on one batch ``(x, y)``; the terms are detached tensors."""
+        if not isinstance(model, ConditionalVAE):
+            raise TypeError(f"model: expected a ConditionalVAE, got {type(model).__name__}")
+        x, y = check_pair_batch(batch, model.x_dim, model.y_dim)
+        x_hat, _, mu, log_var = model(x, y, generator=self.generator)
+        recon = (x_hat - x).pow(2).mean()
+        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(1).mean()   # nats, closed form
+        return self.recon_weight * recon + kl, {"reconstruction": recon.detach(), "kl": kl.detach()}

@@ -34,8 +34,8 @@ from torch.nn import functional as F
 
 from infoplane._nn import mlp
 from infoplane._validation import check_float, check_int
+from infoplane.inn._checks import check_dims, check_hidden
 
-Dims = tuple[int, ...]
 SubnetConstructor = Callable[[int, int], nn.Module]
 
 __all__ = [
@@ -45,58 +45,53 @@ __all__ = [
 ]
 
 
-def _check_dims(dims, name: str) -> Dims:
-    if isinstance(dims, int):
-        dims = (dims,)
-    try:
-        dims = tuple(int(d) for d in dims)
-    except TypeError:
-        raise ValueError(f"{name}: expected a shape such as (D,) or (C, H, W), got {dims!r}") from None
-    if len(dims) not in (1, 3) or any(d < 1 for d in dims):
-        raise ValueError(f"{name}: expected a positive shape (D,) or (C, H, W), got {dims}")
-    return dims
-
-
-def mlp_subnet(hidden: int = 128, depth: int = 2) -> SubnetConstructor:
+def mlp_subnet(hidden: Sequence[int] = (128, 128)) -> SubnetConstructor:
     """A constructor of fully connected subnetworks ``(c_in, c_out) -> nn.Module``.
 
-    ``depth`` hidden layers of width ``hidden`` with ReLU between them.
-
-    Examples
-    --------
-    >>> net = mlp_subnet(hidden=16)(3, 4)
-    >>> tuple(net(__import__("torch").zeros(2, 3)).shape)
-    (2, 4)
-    """
-    hidden = check_int(hidden, "hidden", minimum=1)
-    depth = check_int(depth, "depth", minimum=1)
-
-    def make(c_in: int, c_out: int) -> nn.Module:
-        return mlp([c_in] + [hidden] * depth + [c_out])
-
-    return make
-
-
-def conv_subnet(hidden: int = 64, kernel_size: int = 3) -> SubnetConstructor:
-    """A constructor of convolutional subnetworks for image blocks (same padding).
+    Hidden layers of the widths ``hidden`` (e.g. ``(128, 128)``: two of width 128) with
+    ReLU between them.
 
     Examples
     --------
     >>> import torch
-    >>> net = conv_subnet(hidden=8)(2, 4)
+    >>> net = mlp_subnet(hidden=(16, 16))(3, 4)
+    >>> tuple(net(torch.zeros(2, 3)).shape), len(net)   # Linear, ReLU, Linear, ReLU, Linear
+    ((2, 4), 5)
+    """
+    hidden = check_hidden(hidden)
+
+    def make(c_in: int, c_out: int) -> nn.Module:
+        return mlp([c_in, *hidden, c_out])
+
+    return make
+
+
+def conv_subnet(hidden: Sequence[int] = (64, 64), kernel_size: int = 3) -> SubnetConstructor:
+    """A constructor of convolutional subnetworks for image blocks (same padding).
+
+    A ``kernel_size`` convolution to ``hidden[0]`` channels, 1x1 convolutions through the
+    other widths of ``hidden``, and a ``kernel_size`` convolution to the output, ReLU
+    between them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = conv_subnet(hidden=(8, 8))(2, 4)
     >>> tuple(net(torch.zeros(1, 2, 6, 6)).shape)
     (1, 4, 6, 6)
     """
-    hidden = check_int(hidden, "hidden", minimum=1)
+    hidden = check_hidden(hidden)
     kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
     if kernel_size % 2 == 0:
         raise ValueError(f"kernel_size: must be odd to keep the image size, got {kernel_size}")
     pad = kernel_size // 2
 
     def make(c_in: int, c_out: int) -> nn.Module:
-        return nn.Sequential(nn.Conv2d(c_in, hidden, kernel_size, padding=pad), nn.ReLU(),
-                             nn.Conv2d(hidden, hidden, 1), nn.ReLU(),
-                             nn.Conv2d(hidden, c_out, kernel_size, padding=pad))
+        layers: list[nn.Module] = [nn.Conv2d(c_in, hidden[0], kernel_size, padding=pad), nn.ReLU()]
+        for a, b in zip(hidden[:-1], hidden[1:], strict=True):
+            layers += [nn.Conv2d(a, b, 1), nn.ReLU()]
+        layers.append(nn.Conv2d(hidden[-1], c_out, kernel_size, padding=pad))
+        return nn.Sequential(*layers)
 
     return make
 
@@ -123,10 +118,10 @@ class InvertibleBlock(nn.Module):
 
     conditional = False
 
-    def __init__(self, dims_in: Sequence[int], cond_dims: Sequence[int] | None = None):
+    def __init__(self, dims_in: Sequence[int], cond_dims: Sequence[int] | None = None) -> None:
         super().__init__()
-        self.dims_in = _check_dims(dims_in, "dims_in")
-        self.cond_dims = None if cond_dims is None else _check_dims(cond_dims, "cond_dims")
+        self.dims_in = check_dims(dims_in, "dims_in")
+        self.cond_dims = None if cond_dims is None else check_dims(cond_dims, "cond_dims")
         self.dims_out = self.dims_in
 
     def _check_input(self, x: torch.Tensor, rev: bool) -> None:
@@ -182,7 +177,7 @@ class AffineCoupling(InvertibleBlock):
 
     def __init__(self, dims_in: Sequence[int], subnet_constructor: SubnetConstructor | None = None,
                  clamp: float = 2.0, split: int | None = None,
-                 cond_dims: Sequence[int] | None = None):
+                 cond_dims: Sequence[int] | None = None) -> None:
         super().__init__(dims_in, cond_dims)
         self.clamp = check_float(clamp, "clamp", low=0, low_open=True)
         channels = self.dims_in[0]
@@ -207,7 +202,7 @@ class AffineCoupling(InvertibleBlock):
         _zero_last_layer(self.subnet1)
         _zero_last_layer(self.subnet2)
 
-    def _condition(self, c, x: torch.Tensor):
+    def _condition(self, c: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor | None:
         if self.cond_dims is None:
             return None
         if c is None:
@@ -219,13 +214,15 @@ class AffineCoupling(InvertibleBlock):
             c = c[:, :, None, None].expand(-1, -1, *x.shape[2:])
         return c
 
-    def _coefficients(self, net: nn.Module, h: torch.Tensor, c):
+    def _coefficients(self, net: nn.Module, h: torch.Tensor,
+                      c: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         inp = h if c is None else torch.cat([h, c], dim=1)
         s, t = net(inp).chunk(2, dim=1)
         s = self.clamp * torch.tanh(s / self.clamp)  # soft clamp, thesis eq. 3.13
         return s, t
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None, rev: bool = False):
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None,
+                rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the block; returns ``(y, log_det)`` with ``log_det`` in nats per sample."""
         self._check_input(x, rev)
         c = self._condition(c, x)
@@ -265,7 +262,7 @@ class ConditionalAffineCoupling(AffineCoupling):
 
     def __init__(self, dims_in: Sequence[int], cond_dims: Sequence[int],
                  subnet_constructor: SubnetConstructor | None = None, clamp: float = 2.0,
-                 split: int | None = None):
+                 split: int | None = None) -> None:
         if cond_dims is None:
             raise ValueError("cond_dims: ConditionalAffineCoupling needs the shape of its condition")
         super().__init__(dims_in, subnet_constructor=subnet_constructor, clamp=clamp, split=split,
@@ -295,12 +292,13 @@ class RandomOrthogonal(InvertibleBlock):
     (True, [0.0, 0.0, 0.0, 0.0])
     """
 
-    def __init__(self, dims_in: Sequence[int], seed: int = 0, cond_dims=None):
+    def __init__(self, dims_in: Sequence[int], seed: int = 0, cond_dims: Sequence[int] | None = None) -> None:
         super().__init__(dims_in, cond_dims)
         self.seed = check_int(seed, "seed", minimum=0)
         self.register_buffer("weight", _random_orthogonal(self.dims_in[0], self.seed).float())
 
-    def forward(self, x: torch.Tensor, c=None, rev: bool = False):
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None,
+                rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Rotate ``x`` (or un-rotate when ``rev``); log-det is zero."""
         self._check_input(x, rev)
         w = self.weight.to(x.dtype)
@@ -308,7 +306,7 @@ class RandomOrthogonal(InvertibleBlock):
         y = x @ w.t() if x.ndim == 2 else torch.einsum("ij,bjhw->bihw", w, x)
         return y, self._zeros(x)
 
-    def _apply(self, fn, recurse=True):
+    def _apply(self, fn: Callable, recurse: bool = True) -> RandomOrthogonal:
         # keep the float64 master copy exact when switching dtype with .double()
         out = super()._apply(fn, recurse)
         if self.weight.dtype == torch.float64:
@@ -329,14 +327,15 @@ class Permutation(InvertibleBlock):
     True
     """
 
-    def __init__(self, dims_in: Sequence[int], seed: int = 0, cond_dims=None):
+    def __init__(self, dims_in: Sequence[int], seed: int = 0, cond_dims: Sequence[int] | None = None) -> None:
         super().__init__(dims_in, cond_dims)
         gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
         perm = torch.randperm(self.dims_in[0], generator=gen)
         self.register_buffer("perm", perm)
         self.register_buffer("perm_inv", torch.argsort(perm))
 
-    def forward(self, x: torch.Tensor, c=None, rev: bool = False):
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None,
+                rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Permute (or un-permute when ``rev``); log-det is zero."""
         self._check_input(x, rev)
         return x[:, self.perm_inv if rev else self.perm], self._zeros(x)
@@ -359,7 +358,7 @@ class ActNorm(InvertibleBlock):
     (True, True)
     """
 
-    def __init__(self, dims_in: Sequence[int], cond_dims=None):
+    def __init__(self, dims_in: Sequence[int], cond_dims: Sequence[int] | None = None) -> None:
         super().__init__(dims_in, cond_dims)
         shape = (1, self.dims_in[0]) + (1,) * (len(self.dims_in) - 1)
         self.log_scale = nn.Parameter(torch.zeros(shape))
@@ -376,7 +375,8 @@ class ActNorm(InvertibleBlock):
             self.bias.copy_(-mean * torch.exp(log_scale))
             self.initialized.fill_(True)
 
-    def forward(self, x: torch.Tensor, c=None, rev: bool = False):
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None,
+                rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Normalise (or de-normalise when ``rev``); log-det in nats per sample."""
         self._check_input(x, rev)
         if not rev and not bool(self.initialized):
@@ -388,7 +388,7 @@ class ActNorm(InvertibleBlock):
         return (x - self.bias) * torch.exp(-self.log_scale), -log_det
 
 
-def _haar_kernel(channels: int, scale: float, dtype, device) -> torch.Tensor:
+def _haar_kernel(channels: int, scale: float, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     # Fig. 3.6: average, horizontal, vertical and diagonal filters on each 2x2 patch
     base = torch.tensor([[[1, 1], [1, 1]], [[1, -1], [1, -1]], [[1, 1], [-1, -1]], [[1, -1], [-1, 1]]],
                         dtype=dtype, device=device) * scale
@@ -415,7 +415,8 @@ class HaarDownsampling(InvertibleBlock):
     ([5.0, -1.0, -2.0, 0.0], [0.0])
     """
 
-    def __init__(self, dims_in: Sequence[int], scale: float = 0.5, cond_dims=None):
+    def __init__(self, dims_in: Sequence[int], scale: float = 0.5,
+                 cond_dims: Sequence[int] | None = None) -> None:
         super().__init__(dims_in, cond_dims)
         if len(self.dims_in) != 3 or self.dims_in[1] % 2 or self.dims_in[2] % 2:
             raise ValueError(f"dims_in: Haar downsampling needs (C, H, W) with even H and W, "
@@ -440,7 +441,8 @@ class HaarDownsampling(InvertibleBlock):
     def _log_det(self, x: torch.Tensor) -> torch.Tensor:
         return x.new_full((x.shape[0],), math.prod(self.dims_in) * math.log(2 * self.scale))
 
-    def forward(self, x: torch.Tensor, c=None, rev: bool = False):
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None,
+                rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Downsample (or upsample when ``rev``); log-det in nats per sample."""
         self._check_input(x, rev)
         if not rev:
@@ -459,15 +461,17 @@ class HaarUpsampling(HaarDownsampling):
     (3, 1, 2, 2)
     """
 
-    def __init__(self, dims_in: Sequence[int], scale: float = 0.5, cond_dims=None):
-        dims_in = _check_dims(dims_in, "dims_in")
+    def __init__(self, dims_in: Sequence[int], scale: float = 0.5,
+                 cond_dims: Sequence[int] | None = None) -> None:
+        dims_in = check_dims(dims_in, "dims_in")
         if len(dims_in) != 3 or dims_in[0] % 4:
             raise ValueError(f"dims_in: Haar upsampling needs (4C, H, W), got {dims_in}")
         c, h, w = dims_in
         super().__init__((c // 4, 2 * h, 2 * w), scale=scale, cond_dims=cond_dims)
         self.dims_in, self.dims_out = self.dims_out, self.dims_in
 
-    def forward(self, x: torch.Tensor, c=None, rev: bool = False):
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None,
+                rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Upsample (or downsample when ``rev``); log-det in nats per sample."""
         self._check_input(x, rev)
         if not rev:
@@ -488,15 +492,17 @@ class Reshape(InvertibleBlock):
     (3, 1, 2, 2)
     """
 
-    def __init__(self, dims_in: Sequence[int], shape: Sequence[int] = (), cond_dims=None):
+    def __init__(self, dims_in: Sequence[int], shape: Sequence[int] = (),
+                 cond_dims: Sequence[int] | None = None) -> None:
         super().__init__(dims_in, cond_dims)
-        shape = _check_dims(shape, "shape")
+        shape = check_dims(shape, "shape")
         if math.prod(shape) != math.prod(self.dims_in):
             raise ValueError(f"shape: {shape} does not hold the {math.prod(self.dims_in)} elements "
                              f"of {self.dims_in}")
         self.dims_out = shape
 
-    def forward(self, x: torch.Tensor, c=None, rev: bool = False):
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None,
+                rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Reshape (or reshape back when ``rev``)."""
         self._check_input(x, rev)
         return x.reshape(x.shape[0], *(self.dims_in if rev else self.dims_out)), self._zeros(x)
@@ -512,8 +518,8 @@ class Flatten(Reshape):
     (3, 8)
     """
 
-    def __init__(self, dims_in: Sequence[int], cond_dims=None):
-        dims_in = _check_dims(dims_in, "dims_in")
+    def __init__(self, dims_in: Sequence[int], cond_dims: Sequence[int] | None = None) -> None:
+        dims_in = check_dims(dims_in, "dims_in")
         super().__init__(dims_in, shape=(math.prod(dims_in),), cond_dims=cond_dims)
 
 
@@ -534,7 +540,8 @@ class Split(InvertibleBlock):
     ((5, 1, 2, 2), (5, 3, 2, 2), (1, 2, 2), (3, 2, 2))
     """
 
-    def __init__(self, dims_in: Sequence[int], keep: int | None = None, cond_dims=None):
+    def __init__(self, dims_in: Sequence[int], keep: int | None = None,
+                 cond_dims: Sequence[int] | None = None) -> None:
         super().__init__(dims_in, cond_dims)
         channels = self.dims_in[0]
         keep = channels // 2 if keep is None else check_int(keep, "keep", minimum=1)
@@ -544,7 +551,8 @@ class Split(InvertibleBlock):
         self.dims_out = (keep,) + self.dims_in[1:]
         self.dims_early = (channels - keep,) + self.dims_in[1:]
 
-    def forward(self, x, c=None, rev: bool = False):
+    def forward(self, x: torch.Tensor | tuple[torch.Tensor, torch.Tensor], c: torch.Tensor | None = None,
+                rev: bool = False) -> tuple[torch.Tensor | tuple[torch.Tensor, torch.Tensor], torch.Tensor]:
         """Split ``x`` into ``(kept, early)``, or concatenate such a pair when ``rev``."""
         if not rev:
             self._check_input(x, rev=False)

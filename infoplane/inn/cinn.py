@@ -11,9 +11,10 @@ Examples
 --------
 >>> import torch
 >>> from infoplane.inn import CINN
->>> model = CINN(4, n_classes=3, n_blocks=2, hidden=16)
+>>> from infoplane.inn import conditional_nll_loss
+>>> model = CINN(4, n_classes=3, n_blocks=2, hidden=(16, 16), seed=0)
 >>> x, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
->>> loss, terms = model.loss((x, y))
+>>> loss, terms = conditional_nll_loss(model, (x, y))
 >>> sorted(terms)
 ['bits_per_dim', 'nll']
 >>> tuple(model.sample(torch.arange(3), generator=torch.Generator().manual_seed(0)).shape)
@@ -22,24 +23,26 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from infoplane._nn import mlp
+from infoplane._gaussian import standard_normal_log_prob
+from infoplane._nn import mlp, seeded
 from infoplane._validation import check_float, check_int
+from infoplane.inn._checks import check_dims, check_hidden
 from infoplane.inn.blocks import (
     ActNorm,
     ConditionalAffineCoupling,
     Flatten,
     HaarDownsampling,
     RandomOrthogonal,
-    _check_dims,
     conv_subnet,
     mlp_subnet,
 )
-from infoplane.inn.flow import SequenceINN, standard_normal_log_prob
+from infoplane.inn.flow import SequenceINN
 from infoplane.metrics.density import bits_per_dim
 
 __all__ = ["CINN", "conditional_nll_loss"]
@@ -66,35 +69,42 @@ class CINN(nn.Module):
         Your own conditioning network ``phi``, mapping the one-hot labels, the
         ``cond_dims`` conditions, or (with ``n_classes=None`` and no ``cond_dims``)
         any raw condition ``y`` to ``(batch, n_features)``. Defaults to an MLP with
-        one hidden layer of width ``hidden``.
+        the hidden widths ``cond_hidden``.
     n_features : int
         Size of ``phi(y)``, the features every coupling block receives.
     n_blocks : int
         Number of fully connected conditional coupling blocks (each followed by a
         fixed random rotation).
-    hidden, depth : int
-        Width and number of hidden layers of each coupling subnetwork.
+    hidden : sequence of int
+        Hidden-layer widths of each fully connected coupling subnetwork.
+    cond_hidden : sequence of int, optional
+        Hidden-layer widths of the default conditioning MLP; default ``(hidden[0],)``.
+    conv_hidden : sequence of int, optional
+        Hidden channels of the convolutional coupling subnetworks (image inputs);
+        default ``(hidden[0] // 2,) * 2``.
     clamp : float
         Soft-clamp ``alpha`` of the coupling scales (eq. 3.13).
     actnorm : bool
         Start with an :class:`~infoplane.inn.ActNorm` (data-dependent initialisation
         on the first training batch).
     noise : float
-        Dequantisation noise added to ``x`` by :meth:`loss` in training mode: the
+        Dequantisation noise added to ``x`` by :func:`conditional_nll_loss` in training mode: the
         standard deviation for ``noise_kind="gaussian"`` (thesis section 3.3 uses 0.02),
         the bin width for ``"uniform"``. 0 disables it.
     noise_kind : {"gaussian", "uniform"}
     conv_blocks : int
         Convolutional coupling blocks for image inputs.
-    seed : int
-        Seeds the rotations and the dequantisation noise generator.
+    seed : int, optional
+        Seeds the initial weights (built under :func:`infoplane._nn.seeded`, the global
+        RNG untouched), the rotations and the dequantisation noise generator.
+        ``None``: weights from the global RNG, rotations and noise seeded by 0.
     dtype : torch.dtype, optional
         E.g. ``torch.float64`` for numerical checks.
 
     Examples
     --------
     >>> import torch
-    >>> model = CINN(2, cond_dims=1, n_blocks=3, hidden=16, dtype=torch.float64)
+    >>> model = CINN(2, cond_dims=1, n_blocks=3, hidden=(16, 16), dtype=torch.float64, seed=0)
     >>> x, y = torch.randn(5, 2, dtype=torch.float64), torch.randn(5, 1, dtype=torch.float64)
     >>> z, log_det = model(x, y)
     >>> bool(torch.allclose(model(z, y, rev=True)[0], x))
@@ -103,12 +113,17 @@ class CINN(nn.Module):
 
     def __init__(self, dims: int | Sequence[int], n_classes: int | None = 10, *,
                  cond_dims: int | Sequence[int] | None = None, cond_net: nn.Module | None = None,
-                 n_features: int = 32, n_blocks: int = 8, hidden: int = 128, depth: int = 2,
+                 n_features: int = 32, n_blocks: int = 8, hidden: Sequence[int] = (128, 128),
+                 cond_hidden: Sequence[int] | None = None, conv_hidden: Sequence[int] | None = None,
                  clamp: float = 2.0, actnorm: bool = True, noise: float = 0.0,
-                 noise_kind: str = "gaussian", conv_blocks: int = 2, seed: int = 0,
-                 dtype: torch.dtype | None = None):
+                 noise_kind: str = "gaussian", conv_blocks: int = 2, seed: int | None = None,
+                 dtype: torch.dtype | None = None) -> None:
         super().__init__()
-        self.dims = _check_dims(dims, "dims")
+        self.dims = check_dims(dims, "dims")
+        hidden = check_hidden(hidden)
+        cond_hidden = (hidden[0],) if cond_hidden is None else check_hidden(cond_hidden, "cond_hidden")
+        conv_hidden = ((max(1, hidden[0] // 2),) * 2 if conv_hidden is None
+                       else check_hidden(conv_hidden, "conv_hidden"))
         self.n_features = check_int(n_features, "n_features", minimum=1)
         n_blocks = check_int(n_blocks, "n_blocks", minimum=1)
         conv_blocks = check_int(conv_blocks, "conv_blocks", minimum=0)
@@ -116,14 +131,14 @@ class CINN(nn.Module):
         if noise_kind not in NOISE_KINDS:
             raise ValueError(f"noise_kind: expected one of {NOISE_KINDS}, got {noise_kind!r}")
         self.noise_kind = noise_kind
-        self.seed = check_int(seed, "seed", minimum=0)
-        self._generators: dict[str, torch.Generator] = {}
+        self.seed = 0 if seed is None else check_int(seed, "seed", minimum=0)
+        self.noise_generator = torch.Generator().manual_seed(self.seed)   # CPU: same draws on any device
 
         self.n_classes: int | None = None
         self.cond_dims: tuple[int, ...] | None = None
         n_in = None
         if cond_dims is not None:
-            self.cond_dims = _check_dims(cond_dims, "cond_dims")
+            self.cond_dims = check_dims(cond_dims, "cond_dims")
             if len(self.cond_dims) != 1 and cond_net is None:
                 raise ValueError(f"cond_dims: the default conditioning MLP takes vectors, "
                                  f"got {self.cond_dims}; pass cond_net for other conditions")
@@ -134,23 +149,24 @@ class CINN(nn.Module):
         elif cond_net is None:
             raise ValueError("cond_net: needed when the condition is neither labels (n_classes) "
                              "nor vectors (cond_dims)")
-        self.cond_net = cond_net if cond_net is not None else mlp([n_in, hidden, self.n_features])
-
-        feats = (self.n_features,)
-        inn = SequenceINN(self.dims)
-        if actnorm:
-            inn.append(ActNorm)
-        if len(self.dims) == 3:
-            inn.append(HaarDownsampling)
-            for k in range(conv_blocks):
+        with seeded(seed):
+            self.cond_net = (cond_net if cond_net is not None
+                             else mlp([n_in, *cond_hidden, self.n_features]))
+            feats = (self.n_features,)
+            inn = SequenceINN(self.dims)
+            if actnorm:
+                inn.append(ActNorm)
+            if len(self.dims) == 3:
+                inn.append(HaarDownsampling)
+                for k in range(conv_blocks):
+                    inn.append(ConditionalAffineCoupling, cond_dims=feats,
+                               subnet_constructor=conv_subnet(conv_hidden), clamp=clamp)
+                    inn.append(RandomOrthogonal, seed=self.seed + 10_000 + k)
+                inn.append(Flatten)
+            for k in range(n_blocks):
                 inn.append(ConditionalAffineCoupling, cond_dims=feats,
-                           subnet_constructor=conv_subnet(hidden // 2), clamp=clamp)
-                inn.append(RandomOrthogonal, seed=self.seed + 10_000 + k)
-            inn.append(Flatten)
-        for k in range(n_blocks):
-            inn.append(ConditionalAffineCoupling, cond_dims=feats,
-                       subnet_constructor=mlp_subnet(hidden, depth), clamp=clamp)
-            inn.append(RandomOrthogonal, seed=self.seed + k)
+                           subnet_constructor=mlp_subnet(hidden), clamp=clamp)
+                inn.append(RandomOrthogonal, seed=self.seed + k)
         self.inn = inn
         if dtype is not None:
             self.to(dtype)
@@ -164,7 +180,7 @@ class CINN(nn.Module):
     def _dtype(self) -> torch.dtype:
         return next(self.inn.parameters()).dtype
 
-    def features(self, y) -> torch.Tensor:
+    def features(self, y: torch.Tensor) -> torch.Tensor:
         """The conditioning features ``phi(y)`` of shape (batch, n_features).
 
         Labels must be integers in ``[0, n_classes)``; they are one-hot encoded first.
@@ -185,35 +201,37 @@ class CINN(nn.Module):
             y = y.to(device=ref.device, dtype=ref.dtype)
         return self.cond_net(y)
 
-    def forward(self, x: torch.Tensor, y, rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, y: torch.Tensor,
+                rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """``z = f(x; phi(y))`` (or ``x = f^{-1}(z; phi(y))`` when ``rev``) and log|det J| in nats."""
         c = self.features(y)
         if c.shape[0] != x.shape[0]:
             raise ValueError(f"y: has {c.shape[0]} rows but x has {x.shape[0]}")
         return self.inn(x, c, rev=rev)
 
-    def log_prob(self, x: torch.Tensor, y) -> torch.Tensor:
+    def log_prob(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """``log q(x | y)`` per sample in nats (eq. 3.5)."""
         z, log_det = self.forward(x, y)
         return standard_normal_log_prob(z) + log_det
 
-    def encode(self, x: torch.Tensor, y) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The latent code ``z = f(x; phi(y))`` without gradients (style transfer, Fig. 3.5)."""
         with torch.no_grad():
             return self.forward(x, y)[0]
 
-    def decode(self, z: torch.Tensor, y) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """``x = f^{-1}(z; phi(y))`` without gradients."""
         with torch.no_grad():
             return self.forward(z, y, rev=True)[0]
 
-    def sample(self, y, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(self, y: torch.Tensor, temperature: float = 1.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
         """One sample of ``x | y`` for each row of ``y`` (latent std ``temperature``).
 
         Examples
         --------
         >>> import torch
-        >>> model = CINN(3, n_classes=2, n_blocks=1, hidden=8)
+        >>> model = CINN(3, n_classes=2, n_blocks=1, hidden=(8, 8), seed=0)
         >>> tuple(model.sample(torch.tensor([0, 1, 1])).shape)
         (3, 3)
         """
@@ -225,47 +243,42 @@ class CINN(nn.Module):
         return self.decode(z, y)
 
     # ------------------------------------------------------------------ training
-    def _generator(self, device: torch.device) -> torch.Generator:
-        key = str(device)
-        if key not in self._generators:
-            self._generators[key] = torch.Generator(device=device).manual_seed(self.seed)
-        return self._generators[key]
-
     def dequantize(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` plus this model's dequantisation noise (a new tensor; ``x`` is untouched)."""
+        """``x`` plus this model's dequantisation noise (a new tensor; ``x`` is untouched).
+
+        The noise comes from ``noise_generator``, a CPU generator seeded by ``seed`` (the
+        draws are moved to ``x``'s device, so CPU and CUDA runs see the same noise).
+
+        Examples
+        --------
+        >>> import torch
+        >>> model = CINN(2, n_classes=2, n_blocks=1, hidden=(8,), noise=0.5, noise_kind="uniform", seed=0)
+        >>> bool(model.dequantize(torch.zeros(100, 2)).abs().max() <= 0.25)
+        True
+        """
         if self.noise == 0:
             return x
-        gen = self._generator(x.device)
+        gen = self.noise_generator
         if self.noise_kind == "gaussian":
-            return x + self.noise * torch.randn(x.shape, generator=gen, device=x.device, dtype=x.dtype)
-        return x + self.noise * (torch.rand(x.shape, generator=gen, device=x.device, dtype=x.dtype) - 0.5)
+            return x + self.noise * torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device)
+        return x + self.noise * (torch.rand(x.shape, generator=gen, dtype=x.dtype).to(x.device) - 0.5)
 
-    def loss(self, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Conditional maximum-likelihood loss (eq. 3.8) on a batch ``(x, y)``.
-
-        In training mode ``x`` is dequantised first. The returned loss is the mean NLL
-        per dimension (nats/dim, so learning rates carry over between data sizes);
-        the terms are ``nll`` (nats per sample) and ``bits_per_dim``.
-        """
-        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
-            raise ValueError("batch: expected a pair (x, y)")
-        x, y = batch
-        x = x.to(self._dtype())
-        if self.training:
-            x = self.dequantize(x)
-        nll = -self.log_prob(x, y).mean()
-        terms = {"nll": nll.detach(), "bits_per_dim": bits_per_dim(nll.detach(), self.n_dims)}
-        return nll / self.n_dims, terms
-
-    def bits_per_dim(self, x: torch.Tensor, y, bin_width: float | None = None) -> float:
+    def bits_per_dim(self, x: torch.Tensor, y: torch.Tensor, bin_width: float | None = None) -> float:
         """Mean bits/dim of ``x`` given ``y`` (see :func:`infoplane.metrics.bits_per_dim`)."""
         with torch.no_grad():
             nll = -self.log_prob(x.to(self._dtype()), y).mean()
         return float(bits_per_dim(nll, self.n_dims, bin_width=bin_width))
 
 
-def conditional_nll_loss(model: CINN, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """``loss_fn(model, batch)`` for :func:`infoplane.train.fit`: ``model.loss(batch)``.
+def conditional_nll_loss(model: CINN, batch: tuple[torch.Tensor, torch.Tensor]
+                         ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Conditional maximum-likelihood loss of a :class:`CINN` (thesis eq. 3.8) on ``(x, y)``.
+
+    The ``loss(model, batch) -> (loss, terms)`` of :func:`infoplane.train.fit`. In
+    training mode ``x`` is dequantised first (:meth:`CINN.dequantize`). The loss is the
+    mean NLL per dimension (nats/dim, so learning rates carry over between data sizes);
+    the terms, detached tensors, are ``nll`` (mean nats per sample) and
+    ``bits_per_dim`` (its value in bits per dimension, :func:`infoplane.metrics.bits_per_dim`).
 
     Examples
     --------
@@ -273,11 +286,20 @@ def conditional_nll_loss(model: CINN, batch) -> tuple[torch.Tensor, dict[str, to
     >>> from torch.utils.data import DataLoader, TensorDataset
     >>> from infoplane.train import fit
     >>> x, y = torch.randn(64, 2), torch.randint(0, 2, (64,))
-    >>> model = CINN(2, n_classes=2, n_blocks=2, hidden=16)
+    >>> model = CINN(2, n_classes=2, n_blocks=2, hidden=(16, 16), seed=0)
     >>> history = fit(model, conditional_nll_loss, DataLoader(TensorDataset(x, y), batch_size=32),
     ...               torch.optim.Adam(model.parameters(), 1e-3), epochs=2, device="cpu",
     ...               clip_grad_norm=10.0, progress=False)
     >>> "train/bits_per_dim" in history[-1]
     True
     """
-    return model.loss(batch)
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        raise ValueError("batch: expected a pair (x, y)")
+    x, y = batch
+    x = x.to(model._dtype())
+    if model.training:
+        x = model.dequantize(x)
+    nll = -model.log_prob(x, y).mean()
+    nll_value = nll.detach()
+    terms = {"nll": nll_value, "bits_per_dim": nll_value / (model.n_dims * math.log(2.0))}
+    return nll / model.n_dims, terms

@@ -26,23 +26,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from infoplane._gaussian import GaussianMixture, standard_normal_log_prob
 from infoplane._validation import check_float, check_int
-from infoplane.inn.blocks import Dims, InvertibleBlock, Split, _check_dims
+from infoplane.inn._checks import Dims, check_dims
+from infoplane.inn.blocks import InvertibleBlock, Split
 
-__all__ = ["SequenceINN", "standard_normal_log_prob"]
+__all__ = ["SequenceINN"]
 
-
-def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
-    """Log-density of a standard normal, summed over all but the batch axis (nats).
-
-    Examples
-    --------
-    >>> import torch, math
-    >>> round(float(standard_normal_log_prob(torch.zeros(1, 2))[0]), 6) == round(-math.log(2 * math.pi), 6)
-    True
-    """
-    z = z.reshape(z.shape[0], -1)
-    return -0.5 * z.pow(2).sum(1) - 0.5 * z.shape[1] * math.log(2 * math.pi)
+Condition = torch.Tensor | Sequence[torch.Tensor] | None
 
 
 class SequenceINN(nn.Module):
@@ -52,6 +43,11 @@ class SequenceINN(nn.Module):
     ----------
     dims : int or tuple of int
         Shape of one input sample: ``D`` or ``(D,)`` for vectors, ``(C, H, W)`` for images.
+    latent : GaussianMixture, optional
+        The latent density ``p(z)`` over the flattened latent (``prod(dims_latent)``
+        dimensions), e.g. ``GaussianMixture(means)`` with learnable means: a submodule,
+        so it is trained with the blocks, saved in the ``state_dict`` and moved by
+        ``.to()``. Default: the standard normal (no parameters).
 
     Notes
     -----
@@ -71,11 +67,23 @@ class SequenceINN(nn.Module):
     >>> x, c = torch.randn(10, 2), torch.randn(10, 3)
     >>> tuple(inn.sample(5, c=c[:5], generator=torch.Generator().manual_seed(0)).shape)
     (5, 2)
+
+    A learnable two-component mixture as the latent density:
+
+    >>> from infoplane._gaussian import GaussianMixture
+    >>> from infoplane.inn import AffineCoupling
+    >>> flow = SequenceINN(2, latent=GaussianMixture(torch.tensor([[-2.0, 0.0], [2.0, 0.0]])))
+    >>> _ = flow.append(AffineCoupling)
+    >>> sorted(name for name, _ in flow.named_parameters() if name.startswith("latent"))
+    ['latent_density.means']
     """
 
-    def __init__(self, dims: int | Sequence[int]):
+    def __init__(self, dims: int | Sequence[int], latent: GaussianMixture | None = None) -> None:
         super().__init__()
-        self.dims_in: Dims = _check_dims(dims, "dims")
+        self.dims_in: Dims = check_dims(dims, "dims")
+        if latent is not None and not isinstance(latent, GaussianMixture):
+            raise TypeError(f"latent: expected a GaussianMixture or None, got {type(latent).__name__}")
+        self.latent_density = latent
         self.blocks = nn.ModuleList()
         self._cond_index: list[int | None] = []
         self._dims = self.dims_in
@@ -83,7 +91,7 @@ class SequenceINN(nn.Module):
 
     # ----------------------------------------------------------------- building
     def append(self, block_cls: type[InvertibleBlock], cond: int | None = None,
-               cond_dims: Sequence[int] | None = None, **kwargs) -> SequenceINN:
+               cond_dims: Sequence[int] | None = None, **kwargs: object) -> SequenceINN:
         """Append ``block_cls(dims_in=<current shape>, cond_dims=cond_dims, **kwargs)``.
 
         Returns ``self`` so calls can be chained. ``cond`` selects which condition a
@@ -127,7 +135,7 @@ class SequenceINN(nn.Module):
         return math.prod(self.dims_in)
 
     # ------------------------------------------------------------------ running
-    def _condition_for(self, k: int, c):
+    def _condition_for(self, k: int, c: Condition) -> torch.Tensor | None:
         index = self._cond_index[k]
         if index is None:
             return None
@@ -139,7 +147,7 @@ class SequenceINN(nn.Module):
             return c[index]
         return c
 
-    def _check(self, x, rev: bool) -> None:
+    def _check(self, x: torch.Tensor, rev: bool) -> None:
         expected = self.dims_latent if rev else self.dims_in
         if not isinstance(x, torch.Tensor):
             raise ValueError(f"x: expected a tensor, got {type(x).__name__}")
@@ -147,7 +155,8 @@ class SequenceINN(nn.Module):
             shape = ", ".join(map(str, expected))
             raise ValueError(f"x: expected shape (batch, {shape}), got {tuple(x.shape)}")
 
-    def forward(self, x: torch.Tensor, c=None, rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, c: Condition = None,
+                rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Map data to latent (``rev=False``) or latent to data (``rev=True``).
 
         Parameters
@@ -192,7 +201,8 @@ class SequenceINN(nn.Module):
             log_det = log_det + ld
         return x, log_det
 
-    def inverse(self, z: torch.Tensor, c=None, *, grad: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    def inverse(self, z: torch.Tensor, c: Condition = None, *,
+                grad: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """Map latent ``z`` back to data: ``forward(z, c, rev=True)``.
 
         With ``grad=False`` it runs under ``torch.no_grad()``: no autograd graph is kept,
@@ -212,7 +222,8 @@ class SequenceINN(nn.Module):
         with torch.no_grad():
             return self.forward(z, c, rev=True)
 
-    def log_prob(self, x: torch.Tensor, c=None, latent=None) -> torch.Tensor:
+    def log_prob(self, x: torch.Tensor, c: Condition = None,
+                 latent: torch.distributions.Distribution | None = None) -> torch.Tensor:
         """Log-density ``log q(x | c)`` per sample, in nats (change of variables, eq. 3.5).
 
         Parameters
@@ -220,8 +231,8 @@ class SequenceINN(nn.Module):
         x : tensor of shape (batch, *dims_in)
         c : condition(s), optional
         latent : torch.distributions.Distribution, optional
-            Latent density over ``dims_latent``; its ``log_prob`` is summed over event
-            axes it does not cover. Defaults to a standard normal.
+            Use this latent density over ``dims_latent`` instead of the model's own (its
+            ``log_prob`` is summed over event axes it does not cover).
 
         Examples
         --------
@@ -232,15 +243,35 @@ class SequenceINN(nn.Module):
         True
         """
         z, log_det = self.forward(x, c)
-        return self._latent_log_prob(z, latent) + log_det
+        return self.latent_log_prob(z, latent) + log_det
 
-    def _latent_log_prob(self, z: torch.Tensor, latent) -> torch.Tensor:
-        if latent is None:
+    def latent_log_prob(self, z: torch.Tensor,
+                        latent: torch.distributions.Distribution | None = None) -> torch.Tensor:
+        """``log p(z)`` per sample in nats under the latent density (or ``latent``), shape (batch,).
+
+        Examples
+        --------
+        >>> import math, torch
+        >>> from infoplane.inn import SequenceINN
+        >>> lp = SequenceINN(3).latent_log_prob(torch.zeros(1, 3))
+        >>> abs(float(lp[0]) + 1.5 * math.log(2 * math.pi)) < 1e-5
+        True
+        """
+        if latent is not None:
+            lp = latent.log_prob(z)
+            return lp.reshape(z.shape[0], -1).sum(1) if lp.ndim > 1 else lp
+        if self.latent_density is None:
             return standard_normal_log_prob(z)
-        lp = latent.log_prob(z)
-        return lp.reshape(z.shape[0], -1).sum(1) if lp.ndim > 1 else lp
+        return self.latent_density.log_prob(self._flat_latent(z))
 
-    def _reference(self, c) -> torch.Tensor:
+    def _flat_latent(self, z: torch.Tensor) -> torch.Tensor:
+        flat = z.reshape(z.shape[0], -1)
+        if flat.shape[1] != self.latent_density.dim:
+            raise ValueError(f"latent: a mixture over {self.latent_density.dim} dimensions cannot model "
+                             f"a latent of {flat.shape[1]} (dims_latent {self.dims_latent})")
+        return flat
+
+    def _reference(self, c: Condition) -> torch.Tensor:
         for t in self.parameters():
             return t
         for t in self.buffers():
@@ -249,8 +280,10 @@ class SequenceINN(nn.Module):
             return c
         return torch.zeros(())
 
-    def sample(self, n: int, c=None, temperature: float = 1.0, generator: torch.Generator | None = None,
-               latent=None) -> torch.Tensor:
+    def sample(self, n: int, c: Condition = None, temperature: float = 1.0,
+               generator: torch.Generator | None = None,
+               latent: torch.distributions.Distribution | None = None,
+               component: int | torch.Tensor | None = None) -> torch.Tensor:
         """Draw ``n`` samples ``x = f^{-1}(z; c)`` without building an autograd graph.
 
         Parameters
@@ -259,24 +292,44 @@ class SequenceINN(nn.Module):
             Number of samples (``c`` must then have ``n`` rows).
         c : condition(s), optional
         temperature : float
-            Standard deviation of the standard-normal latent (``< 1`` gives typical,
+            Multiplies the standard deviation of the latent (``< 1`` gives typical,
             less diverse samples). Ignored when ``latent`` is given.
         generator : torch.Generator, optional
-            Source of randomness (on the model's device); the global RNG otherwise.
+            Source of randomness; the global RNG otherwise. With the standard-normal
+            latent it must live on the model's device; a mixture latent draws on the
+            generator's device and moves the draws.
         latent : torch.distributions.Distribution, optional
             Draw ``z`` from this instead (``latent.sample((n,))``).
+        component : int or tensor of shape (n,), optional
+            With a mixture latent: draw from these components (e.g. one class each).
 
         Returns
         -------
         tensor of shape (n, *dims_in)
+
+        Examples
+        --------
+        >>> import torch
+        >>> from infoplane._gaussian import GaussianMixture
+        >>> from infoplane.inn import SequenceINN, AffineCoupling
+        >>> flow = SequenceINN(1, latent=GaussianMixture(torch.tensor([[-5.0], [5.0]])))
+        >>> x = flow.sample(3, component=1, temperature=1e-6)   # no blocks: x = z
+        >>> [round(v, 3) for v in x[:, 0].tolist()]
+        [5.0, 5.0, 5.0]
         """
         n = check_int(n, "n", minimum=1)
         temperature = check_float(temperature, "temperature", low=0, low_open=True)
+        if component is not None and (latent is not None or self.latent_density is None):
+            raise ValueError("component: only a mixture latent density has components")
         ref = self._reference(c)
         dtype = ref.dtype if ref.is_floating_point() else torch.get_default_dtype()
         with torch.no_grad():
             if latent is not None:
                 z = latent.sample((n,)).to(device=ref.device, dtype=dtype)
+            elif self.latent_density is not None:
+                z = self.latent_density.sample(n, component=component, temperature=temperature,
+                                               generator=generator)
+                z = z.to(device=ref.device, dtype=dtype).reshape(n, *self.dims_latent)
             else:
                 z = torch.randn((n, *self.dims_latent), generator=generator, device=ref.device,
                                 dtype=dtype) * temperature
