@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 
-def check_int(value, name: str, *, minimum: int | None = None) -> int:
+def check_int(value: object, name: str, *, minimum: int | None = None) -> int:
     """Return ``value`` as an int, or raise ValueError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name}: expected an integer, got {value!r}")
@@ -18,7 +18,8 @@ def check_int(value, name: str, *, minimum: int | None = None) -> int:
     return value
 
 
-def check_float(value, name: str, *, low=None, high=None, low_open=False, high_open=False) -> float:
+def check_float(value: object, name: str, *, low: float | None = None, high: float | None = None,
+                low_open: bool = False, high_open: bool = False) -> float:
     """Return ``value`` as a finite float within the given bounds, or raise ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name}: expected a real number, got {value!r}")
@@ -32,7 +33,7 @@ def check_float(value, name: str, *, low=None, high=None, low_open=False, high_o
     return value
 
 
-def check_base(base) -> float:
+def check_base(base: object) -> float:
     """Validate a logarithm base (> 0 and != 1); return it as a float."""
     value = check_float(base, "base", low=0.0, low_open=True)
     if value == 1.0:
@@ -40,7 +41,7 @@ def check_base(base) -> float:
     return value
 
 
-def check_samples(x, name: str, *, min_samples: int = 1):
+def check_samples(x: object, name: str, *, min_samples: int = 1) -> np.ndarray | torch.Tensor:
     """Check a sample array of shape ``(n_samples,)`` or ``(n_samples, n_features)``.
 
     Accepts NumPy arrays, torch tensors and nested sequences; returns the same kind

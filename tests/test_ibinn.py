@@ -68,6 +68,7 @@ def test_l_x_is_the_negative_log_likelihood_of_the_perturbed_input() -> None:
     direct = -(torch.log(dens) + log_det).mean()
     torch.testing.assert_close(terms["L_X"], direct, rtol=1e-10, atol=0)
     torch.testing.assert_close(-model.log_prob(x_eps).mean(), direct, rtol=1e-10, atol=0)
+    torch.testing.assert_close(-model.flow.log_prob(x_eps).mean(), direct, rtol=1e-10, atol=0)
 
 
 def test_l_y_is_the_log_posterior_minus_the_log_prior() -> None:
@@ -165,8 +166,8 @@ def test_every_parameter_gets_a_gradient_and_l_y_leaves_the_weights_alone() -> N
 
 def test_fixed_means_are_buffers() -> None:
     model = IBINN(4, n_classes=3, n_blocks=1, hidden=(8,), learn_means=False, seed=0)
-    assert "latent_density.means" not in dict(model.named_parameters())
-    assert "latent_density.means" in dict(model.named_buffers())
+    assert "flow.latent_density.means" not in dict(model.named_parameters())
+    assert "flow.latent_density.means" in dict(model.named_buffers())
 
 
 @pytest.mark.parametrize("gamma", [1e-3, 1e-1, 1.0, 10.0, 1e3])

@@ -5,8 +5,8 @@ Entry points: :func:`mutual_information` (KSG 1 and 2), :func:`conditional_mutua
 (total correlation), :func:`entropy` ("kl", "gaussian", "binning", "kde"),
 :func:`conditional_entropy`, :func:`discrete_entropy` (the plug-in entropy of labels or
 binned patterns), :func:`estimate_layer` (the information-plane quantities of one layer)
-and :func:`estimate_uncertainty` (confidence interval and shuffle baseline for any of them). Every one accepts NumPy arrays and torch tensors on any
-device and returns a float.
+and :func:`estimate_uncertainty` (confidence interval and shuffle baseline for any of
+them). Every one accepts NumPy arrays and torch tensors on any device and returns a float.
 
 Examples
 --------

@@ -43,6 +43,7 @@ from torch.nn import functional as F
 from infoplane._gaussian import LOG_2PIE, GaussianLatent, GaussianMixture
 from infoplane._nn import mlp, randn, seeded
 from infoplane._validation import check_float, check_int
+from infoplane.inn._checks import check_dims, check_hidden
 from infoplane.inn.blocks import AffineCoupling, Flatten, HaarDownsampling, Permutation, RandomOrthogonal
 from infoplane.inn.flow import SequenceINN
 from infoplane.metrics.density import bits_per_dim
@@ -109,12 +110,6 @@ def beta_to_gamma(beta: float, dim: int) -> float:
     return check_float(beta, "beta", low=0.0) / check_int(dim, "dim", minimum=1)
 
 
-def _check_hidden(hidden: Sequence[int], name: str) -> tuple[int, ...]:
-    if isinstance(hidden, int) or not isinstance(hidden, Sequence) or len(hidden) == 0:
-        raise ValueError(f"{name}: expected a non-empty sequence of widths, got {hidden!r}")
-    return tuple(check_int(h, name, minimum=1) for h in hidden)
-
-
 def _fc_subnet(hidden: tuple[int, ...]) -> Callable[[int, int], nn.Module]:
     def make(c_in: int, c_out: int) -> nn.Module:
         return mlp([c_in, *hidden, c_out])
@@ -129,13 +124,6 @@ def _conv_subnet(width: int) -> Callable[[int, int], nn.Module]:
                              nn.Conv2d(width, c_out, 3, padding=1))
 
     return make
-
-
-def _check_dims(dims: int | Sequence[int]) -> tuple[int, ...]:
-    dims_t = (dims,) if isinstance(dims, int) else tuple(dims)
-    if len(dims_t) not in (1, 3) or not all(isinstance(d, int) and d >= 1 for d in dims_t):
-        raise ValueError(f"dims: expected D or (C, H, W), got {dims!r}")
-    return dims_t
 
 
 _FIXED: dict[str, Callable[[int | None], tuple[type, dict]]] = {
@@ -156,11 +144,11 @@ def _layout(dims: tuple[int, ...], n_blocks: int, hidden: Sequence[int], conv_bl
     builds it with affine couplings, :class:`FeedForwardClassifier` with residual blocks.
     """
     n_blocks = check_int(n_blocks, "n_blocks", minimum=0)
-    hidden = _check_hidden(hidden, "hidden")
+    hidden = check_hidden(hidden, "hidden")
     layout: list[tuple[str, object]] = []
     if len(dims) == 3:
         conv_blocks = tuple(check_int(b, "conv_blocks", minimum=0) for b in conv_blocks)
-        conv_hidden = _check_hidden(conv_hidden, "conv_hidden")
+        conv_hidden = check_hidden(conv_hidden, "conv_hidden")
         if len(conv_blocks) != len(conv_hidden):
             raise ValueError(f"conv_hidden: expected one width per stage ({len(conv_blocks)}), "
                              f"got {len(conv_hidden)}")
@@ -235,7 +223,7 @@ class IBINN(nn.Module):
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)
         clamp = check_float(clamp, "clamp", low=0.0, low_open=True)
         self.sigma = check_float(sigma, "sigma", low=0.0)
-        dims_t = _check_dims(dims)
+        dims_t = check_dims(dims, "dims")
         base_seed = 0 if seed is None else check_int(seed, "seed", minimum=0)
         layout = _layout(dims_t, n_blocks, hidden, conv_blocks, conv_hidden, base_seed)
         with seeded(seed):
@@ -258,9 +246,15 @@ class IBINN(nn.Module):
             if priors.shape[0] != self.n_classes or bool((priors <= 0).any()):
                 raise ValueError(f"class_priors: expected {self.n_classes} positive probabilities")
             log_w = torch.log(priors / priors.sum())
-        self.latent_density = GaussianMixture(equidistant_means(self.n_classes, width, mu_init),
-                                              log_weights=log_w, learn_means=learn_means,
-                                              learn_weights=learn_weights)
+        # the flow's own latent density (SequenceINN.latent_density), so flow.log_prob is log q(x)
+        self.flow.latent_density = GaussianMixture(equidistant_means(self.n_classes, width, mu_init),
+                                                   log_weights=log_w, learn_means=learn_means,
+                                                   learn_weights=learn_weights)
+
+    @property
+    def latent_density(self) -> GaussianMixture:
+        """The class-conditional latent q(z) = sum_y w_y N(z; mu_y, I) (the flow's latent density)."""
+        return self.flow.latent_density
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor):
@@ -281,8 +275,7 @@ class IBINN(nn.Module):
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """log q(x) = log q(g(x)) + log|det J_g(x)| per sample, in nats, every constant included."""
-        z, log_det = self(x)
-        return self.latent_density.log_prob(z) + log_det
+        return self.flow.log_prob(self._check(x))
 
     def class_log_likelihood(self, x: torch.Tensor) -> torch.Tensor:
         """log q(x|y) = log N(g(x); mu_y, I) + log|det J|, shape ``(n, K)``, in nats."""
@@ -492,7 +485,7 @@ class FeedForwardClassifier(nn.Module):
                  conv_hidden: Sequence[int] = (32, 64), seed: int | None = None) -> None:
         super().__init__()
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)
-        self.dims = _check_dims(dims)
+        self.dims = check_dims(dims, "dims")
         base_seed = 0 if seed is None else check_int(seed, "seed", minimum=0)
         layout = _layout(self.dims, n_blocks, hidden, conv_blocks, conv_hidden, base_seed)
         with seeded(seed):
@@ -539,6 +532,7 @@ class INNSoftmaxClassifier(nn.Module):
         super().__init__()
         inn = IBINN(dims, n_classes, seed=seed, **flow_options)
         self.flow, self.dims, self.n_classes = inn.flow, inn.dims, inn.n_classes
+        self.flow.latent_density = None   # a softmax head instead of the class-wise mixture
         with seeded(None if seed is None else seed + 1):
             self.head = nn.Linear(inn.latent_dim, self.n_classes)
 
