@@ -6,7 +6,7 @@ Loaders return a :class:`TrainTestSplit` of torch tensors (images flattened, flo
 whose peers are NumPy libraries); the training toys return float32 torch tensors.
 """
 
-from infoplane.data import inverse_kinematics
+from infoplane.data import inverse_kinematics, ood
 from infoplane.data.loaders import TrainTestSplit, load_digits, load_mnist, read_idx
 from infoplane.data.toys import (
     EIGHT_MODES_CENTERS,
@@ -28,5 +28,6 @@ __all__ = [
     "EIGHT_MODES_LABELS",
     "EIGHT_MODES_STD",
     "inverse_kinematics",
+    "ood",
     "twelve_bit_task",
 ]

@@ -53,3 +53,14 @@ from infoplane.inn.inverse import InverseINN, InverseINNLoss, InverseLossWeights
 
 __all__ += ["ABCResult", "ConditionalVAE", "ConditionalVAELoss", "CVAEOutput", "abc_rejection",
             "InverseINN", "InverseINNLoss", "InverseLossWeights"]
+from infoplane.inn.ibinn import (  # noqa: E402
+    IBINN,
+    ClassifierLoss,
+    FeedForwardClassifier,
+    IBINNLoss,
+    INNSoftmaxClassifier,
+    class_nll_loss,
+)
+
+__all__ += ["IBINN", "IBINNLoss", "class_nll_loss", "FeedForwardClassifier", "INNSoftmaxClassifier",
+            "ClassifierLoss"]

@@ -7,10 +7,21 @@ Each submodule answers one question; this file only re-exports their public name
   Gaussian kernels, biased or unbiased, memory-bounded).
 - :mod:`~infoplane.metrics.posterior`: re-simulation error, posterior calibration error,
   MAP by mean shift, MMD between posteriors.
+- :mod:`~infoplane.metrics.calibration`: ECE, MCE, ICE and their geometric mean (thesis
+  C.3, or top-label as torchmetrics), overconfidence, reliability diagrams.
+- :mod:`~infoplane.metrics.ood`: ROC-AUC, FPR at a TPR, one/two-tailed and typicality
+  p-values, the prediction-entropy gap.
 """
 
+from infoplane.metrics.calibration import (
+    CalibrationResult,
+    calibration_errors,
+    overconfidence,
+    plot_reliability,
+)
 from infoplane.metrics.density import bits_per_dim, diagonal_gaussian_nll, nll_from_bits_per_dim
 from infoplane.metrics.mmd import kernel_matrix, mmd
+from infoplane.metrics.ood import entropy_increase, fpr_at_tpr, p_values, prediction_entropy, roc_auc
 from infoplane.metrics.posterior import (
     map_mean_shift,
     posterior_calibration_error,
@@ -22,4 +33,6 @@ __all__ = [
     "bits_per_dim", "diagonal_gaussian_nll", "nll_from_bits_per_dim",
     "kernel_matrix", "mmd",
     "map_mean_shift", "posterior_calibration_error", "posterior_mmd", "resimulation_error",
+    "CalibrationResult", "calibration_errors", "overconfidence", "plot_reliability",
+    "entropy_increase", "fpr_at_tpr", "p_values", "prediction_entropy", "roc_auc",
 ]
