@@ -73,3 +73,24 @@ def test_python_dash_m_runs_the_command():
                           text=True, timeout=120, check=False)
     assert done.returncode == 0
     assert "--estimator {kl,gaussian,binning,kde}" in done.stdout
+
+
+def test_sweep_writes_the_table_and_resumes_from_its_cache(tmp_path) -> None:
+    import csv
+
+    from infoplane.cli import main
+
+    args = ["sweep", "--gammas", "1", "--epochs", "1", "--n-jobs", "1", "--quiet",
+            "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    assert main(args) == 0
+    rows = list(csv.DictReader((tmp_path / "out" / "ibinn_sweep.csv").open()))
+    assert sorted(r["model"] for r in rows) == ["class_nll", "feed_forward", "ibinn", "vib"]
+    generative = {r["model"]: r for r in rows}
+    # only the generative classifiers have a likelihood, so only they get OoD scores and bits/dim
+    assert generative["ibinn"]["ood_auc"] and generative["class_nll"]["bits_per_dim"]
+    assert not generative["feed_forward"]["ood_auc"] and not generative["vib"]["bits_per_dim"]
+    first = (tmp_path / "out" / "ibinn_sweep.csv").read_text()
+    assert main(args) == 0
+    assert (tmp_path / "out" / "ibinn_sweep.csv").read_text() == first
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 4
+    assert (tmp_path / "out" / "ibinn_sweep.png").stat().st_size > 0
