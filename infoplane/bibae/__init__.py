@@ -1,10 +1,18 @@
 """BIB-AE: one objective of four terms (A, B, C, D) that trains the VAE/GAN family.
 
 Voloshynovskiy et al., *Information bottleneck through variational glasses*, eq. 26-29:
-L = (A - B) - beta (C - D). :mod:`~infoplane.bibae.terms` holds the four terms, each in
-nats per example (summed over dimensions, averaged over the batch). The supervised
-counterpart of the same decomposition (section 2.1, eq. 6-9) is the VIB of
-:mod:`infoplane.bottleneck`.
+L = (A - B) - beta (C - D).
+
+- :mod:`~infoplane.bibae.terms`: the four terms, each in nats per example (summed over
+  dimensions, averaged over the batch), with their estimators and bound directions;
+- :mod:`~infoplane.bibae.models`: :class:`BIBAE` (encoder, decoder, prior, critics;
+  stochastic, deterministic or vector-quantised latent) and MLP / convolutional builders;
+- :mod:`~infoplane.bibae.loss`: :class:`BIBAELoss` with signed weights and the presets
+  ``vae``, ``beta_vae``, ``aae``, ``info_vae``, ``vae_gan``, ``bibae``, ``shannon_ae``,
+  ``generative_compression`` (eq. 30-36; the table is in that module's docstring).
+
+The supervised counterpart of the same decomposition (section 2.1, eq. 6-9) is the VIB of
+:mod:`infoplane.bottleneck`; it is not written again here.
 
 Examples
 --------
@@ -16,6 +24,30 @@ Examples
 0.0
 """
 
+from infoplane.bibae.loss import (
+    PRESETS,
+    BIBAELoss,
+    aae,
+    beta_vae,
+    bibae,
+    code_entropy,
+    critic_parameters,
+    generative_compression,
+    info_vae,
+    shannon_ae,
+    vae,
+    vae_gan,
+)
+from infoplane.bibae.models import (
+    BIBAE,
+    BIBAEOutput,
+    VectorQuantizer,
+    conv_decoder,
+    conv_encoder,
+    critic,
+    mlp_decoder,
+    mlp_encoder,
+)
 from infoplane.bibae.terms import (
     LIKELIHOODS,
     adversarial_term,
@@ -27,4 +59,6 @@ from infoplane.bibae.terms import (
 )
 
 __all__ = ["LIKELIHOODS", "adversarial_term", "critic_loss", "kl_to_prior", "log_likelihood", "mmd_term",
-           "nwj_kl"]
+           "nwj_kl", "BIBAE", "BIBAEOutput", "VectorQuantizer", "conv_decoder", "conv_encoder", "critic",
+           "mlp_decoder", "mlp_encoder", "PRESETS", "BIBAELoss", "aae", "beta_vae", "bibae", "code_entropy",
+           "critic_parameters", "generative_compression", "info_vae", "shannon_ae", "vae", "vae_gan"]
