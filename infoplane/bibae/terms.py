@@ -51,7 +51,8 @@ from torch.nn import functional as F
 from infoplane._gaussian import GaussianMixture, diagonal_normal_log_prob, gaussian_kl
 from infoplane.metrics.mmd import mmd
 
-__all__ = ["LIKELIHOODS", "kl_to_prior", "log_likelihood", "mmd_term", "critic_loss", "nwj_kl",
+__all__ = ["LIKELIHOODS", "kl_to_prior", "log_likelihood", "log_likelihood_per_example", "mmd_term",
+           "critic_loss", "nwj_kl",
            "adversarial_term"]
 
 LIKELIHOODS = ("gaussian", "laplace", "bernoulli")
@@ -136,6 +137,20 @@ def log_likelihood(x: torch.Tensor, x_hat: torch.Tensor, likelihood: str = "gaus
     >>> round(float(log_likelihood(torch.zeros(1, 1), torch.zeros(1, 1), "laplace")), 6)  # -ln 2
     -0.693147
     """
+    return log_likelihood_per_example(x, x_hat, likelihood, log_scale).mean()
+
+
+def log_likelihood_per_example(x: torch.Tensor, x_hat: torch.Tensor, likelihood: str = "gaussian",
+                               log_scale: torch.Tensor | float = 0.0) -> torch.Tensor:
+    """log p(x | z) of each example, shape ``(batch,)``: :func:`log_likelihood` before the batch mean.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from infoplane.bibae.terms import log_likelihood_per_example
+    >>> log_likelihood_per_example(torch.zeros(3, 2), torch.zeros(3, 2), "bernoulli").shape
+    torch.Size([3])
+    """
     if likelihood not in LIKELIHOODS:
         raise ValueError(f"likelihood: expected one of {LIKELIHOODS}, got {likelihood!r}")
     if not isinstance(x, torch.Tensor) or not isinstance(x_hat, torch.Tensor):
@@ -147,14 +162,14 @@ def log_likelihood(x: torch.Tensor, x_hat: torch.Tensor, likelihood: str = "gaus
     if likelihood == "bernoulli":
         if bool(((flat < 0) | (flat > 1)).any()):
             raise ValueError("x: a Bernoulli likelihood needs data in [0, 1]")
-        return -F.binary_cross_entropy_with_logits(out, flat, reduction="none").sum(1).mean()
+        return -F.binary_cross_entropy_with_logits(out, flat, reduction="none").sum(1)
     scale = torch.as_tensor(log_scale, dtype=out.dtype, device=out.device)
     if scale.ndim:
         scale = scale.expand_as(x_hat).reshape(x.shape[0], -1)
     if likelihood == "gaussian":
-        return diagonal_normal_log_prob(flat, out, scale).mean()
+        return diagonal_normal_log_prob(flat, out, scale)
     # Laplace: log p = -|x - g| / b - log(2 b)
-    return (-(flat - out).abs() * torch.exp(-scale) - scale - math.log(2.0)).sum(1).mean()
+    return (-(flat - out).abs() * torch.exp(-scale) - scale - math.log(2.0)).sum(1)
 
 
 def mmd_term(a: torch.Tensor, b: torch.Tensor, bandwidths: float | tuple[float, ...] = (0.5, 1.0, 2.0),
