@@ -70,7 +70,8 @@ def code_entropy(codes: torch.Tensor, n_codes: int) -> torch.Tensor:
     """
     counts = torch.bincount(codes, minlength=n_codes).to(torch.get_default_dtype())
     p = counts[counts > 0] / counts.sum()
-    return -(p * p.log()).sum()
+    h = -(p * p.log()).sum()
+    return torch.where(h > 0, h, torch.zeros_like(h))   # one code in use: 0, not -0
 
 
 class BIBAELoss:
