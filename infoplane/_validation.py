@@ -41,25 +41,80 @@ def check_base(base: object) -> float:
     return value
 
 
+def check_real_dtype(x: object, name: str) -> None:
+    """Raise ValueError naming ``name`` if ``x`` is a complex array, tensor or number.
+
+    Complex values are never silently made real: NumPy and torch would drop the
+    imaginary part when casting to a float type.
+
+    Examples
+    --------
+    >>> check_real_dtype(np.zeros(2), "x")
+    >>> check_real_dtype(np.zeros(2) + 1j, "x")
+    Traceback (most recent call last):
+    ...
+    ValueError: x: expected real numbers, got complex dtype complex128
+    """
+    if isinstance(x, torch.Tensor):
+        if x.is_complex():
+            raise ValueError(f"{name}: expected real numbers, got complex dtype {x.dtype}")
+    elif isinstance(x, (complex, np.complexfloating)):
+        raise ValueError(f"{name}: expected a real number, got {x!r}")
+    elif isinstance(x, np.ndarray) and x.dtype.kind == "c":
+        raise ValueError(f"{name}: expected real numbers, got complex dtype {x.dtype}")
+
+
+def real_array(x: object, name: str, dtype: type | np.dtype = np.float64, *,
+               what: str = "real numbers") -> np.ndarray:
+    """``x`` (array, tensor, nested sequence) as a NumPy array of real ``dtype``, or raise.
+
+    Integers, booleans and float16 are cast; complex input and anything
+    that is not numeric raise ValueError naming ``name`` ("expected an array of {what}").
+
+    Examples
+    --------
+    >>> real_array([1, 2], "x")
+    array([1., 2.])
+    """
+    check_real_dtype(x, name)
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu()
+        if x.dtype == torch.bfloat16:
+            x = x.float()
+        x = x.numpy()
+    else:
+        try:
+            raw = np.asarray(x)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name}: expected an array of {what} ({err})") from None
+        if raw.dtype.kind == "c":
+            raise ValueError(f"{name}: expected real numbers, got complex dtype {raw.dtype}")
+        if raw.dtype.kind == "O" and any(isinstance(v, (complex, np.complexfloating)) for v in raw.flat):
+            raise ValueError(f"{name}: expected real numbers, got a complex entry")
+        x = raw
+    try:
+        return np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name}: expected an array of {what} ({err})") from None
+
+
 def check_samples(x: object, name: str, *, min_samples: int = 1) -> np.ndarray | torch.Tensor:
     """Check a sample array of shape ``(n_samples,)`` or ``(n_samples, n_features)``.
 
     Accepts NumPy arrays, torch tensors and nested sequences; returns the same kind
     (NumPy for sequences) with a 1-D input turned into one column. Raises ValueError
     naming ``name`` for wrong dimensionality, zero features, too few samples, or
-    non-finite values.
+    non-finite values, or complex input (never made real).
     """
     if isinstance(x, torch.Tensor):
-        if x.is_complex() or x.dtype == torch.bool:
+        check_real_dtype(x, name)
+        if x.dtype == torch.bool:
             raise ValueError(f"{name}: expected real numbers, got dtype {x.dtype}")
         if not x.is_floating_point():
             x = x.to(torch.get_default_dtype())
         finite = bool(torch.isfinite(x).all())
     else:
-        try:
-            x = np.asarray(x, dtype=float)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{name}: expected an array of real numbers ({err})") from None
+        x = real_array(x, name)
         finite = bool(np.isfinite(x).all())
     if x.ndim == 1:
         x = x[:, None]

@@ -90,3 +90,23 @@ def test_bad_inputs():
         diagonal_gaussian_nll(np.zeros((1, 2)), np.zeros((5, 2)))
     with pytest.raises(ValueError, match=r"^min_var:"):
         diagonal_gaussian_nll(np.zeros((5, 2)), np.zeros((5, 2)), min_var=0.0)
+
+
+def test_complex_nll_is_refused_by_name():
+    # issue 12, item 6: a complex NLL came back as complex bits/dim
+    with pytest.raises(ValueError, match=r"^nll: expected real numbers"):
+        bits_per_dim(np.array([1.0 + 1j]), 2)
+    with pytest.raises(ValueError, match=r"^nll: expected real numbers"):
+        bits_per_dim(torch.tensor([1.0 + 1j]), 2)
+    with pytest.raises(ValueError, match=r"^nll: expected a real number"):
+        bits_per_dim(1.0 + 1j, 2)
+    with pytest.raises(ValueError, match=r"^bpd: expected real numbers"):
+        nll_from_bits_per_dim(np.array([1j]), 2)
+    x = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match=r"^x_train: expected real numbers"):
+        diagonal_gaussian_nll(x + 1j, x)
+    with pytest.raises(ValueError, match=r"^x_test: expected real numbers"):
+        diagonal_gaussian_nll(x, torch.tensor(x) + 1j)
+    # ints and float16 are cast, as before
+    assert bits_per_dim(np.array([2, 4]), 2).tolist() == pytest.approx([1 / math.log(2), 2 / math.log(2)])
+    assert math.isfinite(diagonal_gaussian_nll(x.astype(np.float16), np.round(x).astype(int)))

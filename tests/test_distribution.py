@@ -138,3 +138,19 @@ def test_from_samples_matches_counting(x):
     for index in np.ndindex(*d.shape):
         values = [d.alphabets[j][k] for j, k in enumerate(index)]
         assert d.pmf[index] == pytest.approx(np.mean(np.all(x == values, axis=1)), abs=1e-15)
+
+
+def test_complex_probabilities_are_refused_by_name():
+    # issue 12, item 6: Distribution(... + 1j) was accepted, the imaginary part dropped
+    with pytest.raises(ValueError, match=r"^p: expected real numbers"):
+        Distribution(np.full((2, 2), 0.25) + 1j, "XY")
+    with pytest.raises(ValueError, match=r"^p: expected real numbers"):
+        Distribution(np.full((2, 2), 0.25) + 0j, "XY")  # even with a zero imaginary part
+    with pytest.raises(ValueError, match=r"^p: expected real numbers"):
+        Distribution([0.5 + 0j, 0.5], "X")
+    d = Distribution(np.full((2, 2), 0.25), "XY")
+    with pytest.raises(ValueError, match=r"^channel: expected real numbers"):
+        d.add_channel(np.eye(2) + 0j, given="X", name="Z")
+    # ints and float16 are cast, as before
+    assert Distribution(np.array([0, 1]), "X").pmf.tolist() == [0.0, 1.0]
+    assert Distribution(np.full(4, 0.25, dtype=np.float16), "X").pmf.dtype == np.float64

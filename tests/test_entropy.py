@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from scipy import integrate, special, stats
 from strategies import samples
 
 from infoplane.estimators import (
+    _prepare,
     binning_entropy,
     conditional_entropy,
     discrete_entropy,
@@ -22,6 +24,7 @@ from infoplane.estimators import (
     kde_entropy_bound,
     kozachenko_leonenko,
 )
+from infoplane.estimators.ksg import TiedSamplesWarning
 
 N = 2000
 
@@ -188,12 +191,15 @@ def test_diagonal_gaussian_bound_shifts_by_d_ln_a(x, power):
                                                                          rel=1e-12, abs=1e-9)
 
 
-def test_diagonal_bound_refuses_an_underflowing_variance():
-    # a valid, non-constant column whose squares underflow: an error naming x, not -inf
+def test_diagonal_bound_of_an_underflowing_variance_is_computed_stably():
+    # a valid, non-constant column whose squares underflow (issue 12, item 12): computed
+    # in a stable form (an exact power-of-two rescaling), neither -inf nor an error.
+    # Closed form: mean 1e-291, sample variance ((9e-291)^2 + 9 (1e-291)^2) / 9 = 1e-581.
     x = np.zeros((10, 1))
     x[0, 0] = 1e-290
-    with pytest.raises(ValueError, match=r"^x: the variance of column 0 underflows to 0"):
-        gaussian_entropy_bound(x, diagonal=True)
+    exact = 0.5 * math.log(2 * math.pi * math.e) + 0.5 * -581 * math.log(10)
+    assert gaussian_entropy_bound(x, diagonal=True) == pytest.approx(exact, rel=1e-12)
+    assert gaussian_entropy_bound(x) == pytest.approx(exact, rel=1e-12)
 
 
 @settings(max_examples=25, deadline=None)
@@ -349,3 +355,98 @@ def test_bad_input():
         entropy(np.arange(3.0), k=3)
     with pytest.raises(ValueError, match=r"^metric:"):
         entropy(np.arange(10.0), metric="manhattan")
+
+
+# ---------------------------------------------------------------- issue 12 regressions
+
+
+def test_complex_samples_are_refused_by_name():
+    # issue 12, item 6: complex samples were made real silently
+    x = np.random.default_rng(0).standard_normal((50, 2))
+    for method, options in (("kl", {}), ("gaussian", {}), ("binning", {"bin_width": 0.5}),
+                            ("kde", {"noise_variance": 0.1})):
+        with pytest.raises(ValueError, match=r"^x: expected real numbers"):
+            entropy(x + 1j, method, **options)
+        with pytest.raises(ValueError, match=r"^x: expected real numbers"):
+            entropy(torch.tensor(x) + 1j, method, **options)
+    with pytest.raises(ValueError, match=r"^x: expected real numbers"):
+        conditional_entropy(x + 1j, np.arange(50) % 2)
+    with pytest.raises(ValueError, match=r"^labels: expected real numbers"):
+        conditional_entropy(x, np.arange(50) % 2 + 0j)
+    with pytest.raises(ValueError, match=r"^symbols: expected real numbers"):
+        discrete_entropy(np.arange(4) + 0j)
+    # ints and float16 are cast, as before
+    ints = np.random.default_rng(1).integers(0, 1000, (200, 1))
+    assert entropy(ints, warn=False) == entropy(ints.astype(float), warn=False)
+    assert math.isfinite(entropy(x.astype(np.float16), warn=False))
+
+
+def test_moving_one_integer_sample_does_not_move_the_entropy():
+    # issue 12, item 8: the dequantisation width followed the smallest gap in a column, so
+    # moving one of 2000 integer samples by 1e-6 moved the entropy from 1.36 to -12.45 nats
+    ints = np.random.default_rng(0).integers(0, 4, N).astype(float)
+    moved = ints.copy()
+    moved[0] += 1e-6
+    with pytest.warns(TiedSamplesWarning):
+        h = entropy(ints)
+    with pytest.warns(TiedSamplesWarning):
+        h_moved = entropy(moved)
+    assert abs(h_moved - h) < 0.01
+    # dequantised over the unit grid: close to the discrete entropy in nats (ln 4 here)
+    assert h == pytest.approx(discrete_entropy(ints), abs=0.05)
+
+
+def test_tied_samples_warn_and_continuous_samples_do_not():
+    x = np.random.default_rng(3).standard_normal((N, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TiedSamplesWarning)
+        entropy(x)  # continuous: no ties, no warning
+        entropy(np.repeat(x[:10], 2, axis=0)[:20], k=1, warn=False)  # warn=False silences it
+    with pytest.warns(TiedSamplesWarning, match=r"^x: 100% of the samples repeat another sample's value"):
+        entropy(np.repeat(x[:500], 3, axis=0))
+    with pytest.warns(TiedSamplesWarning, match=r"estimate is meaningless"), \
+            pytest.raises(ValueError, match=r"^x: zero k-NN distances"):
+        entropy(np.round(x), jitter=False)
+
+
+def test_jitter_leaves_values_that_occur_once_alone():
+    # a continuous column with a few exact repeats: only the repeated values are
+    # dequantised (over the median gap), the rest move by the 1e-10 noise only
+    x = np.random.default_rng(4).standard_normal((N, 1))
+    x[:5] = x[5]
+    out = _prepare.add_jitter(x, np.random.default_rng(0))
+    assert np.abs(out[6:] - x[6:]).max() < 1e-8
+    assert 0 < np.abs(out[:6] - x[:6]).max() <= 0.5 * _prepare.resolution(x[:, 0]) + 1e-8
+
+
+def test_kde_bound_is_shift_invariant():
+    # issue 12, item 7: cdist's matrix-product form moved the bound by 2.2 nats for data
+    # shifted by 1e8 in float64
+    x = np.random.default_rng(0).standard_normal((500, 2))
+    for bound in ("upper", "lower"):
+        near = kde_entropy_bound(x, 0.1, bound=bound)
+        assert kde_entropy_bound(x + 1e8, 0.1, bound=bound) == pytest.approx(near, abs=1e-6)
+    x32 = torch.tensor(x, dtype=torch.float32)
+    assert kde_entropy_bound(x32 + 1e4, 0.1) == pytest.approx(kde_entropy_bound(x32, 0.1), abs=1e-2)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e300, 1e-200, 1e-300])
+def test_gaussian_bounds_near_the_float_limits(scale):
+    # issue 12, item 12: the diagonal bound returned inf (and the full one called a
+    # perfectly good covariance singular) for data whose squares overflow
+    x = np.random.default_rng(0).standard_normal((500, 2))
+    for diagonal in (False, True):
+        expected = gaussian_entropy_bound(x, diagonal=diagonal) + 2 * math.log(scale)
+        assert gaussian_entropy_bound(x * scale, diagonal=diagonal) == pytest.approx(expected, abs=1e-9)
+    assert kozachenko_leonenko(x * scale) == pytest.approx(kozachenko_leonenko(x) + 2 * math.log(scale),
+                                                           abs=1e-9)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error where CUDA is missing")
+def test_unavailable_device_is_named():
+    # issue 12, item 9: torch's AssertionError "Torch not compiled with CUDA enabled"
+    x = np.random.default_rng(0).standard_normal((50, 1))
+    with pytest.raises(ValueError, match=r"^device: 'cuda' was asked for"):
+        kde_entropy_bound(x, 0.1, device="cuda")
+    with pytest.raises(ValueError, match=r"^device: 'cuda' was asked for"):
+        entropy(x, backend="torch", device="cuda")

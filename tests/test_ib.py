@@ -186,3 +186,11 @@ def test_plot_draws_curve_and_bound(curve):
     assert by[-1] == pytest.approx(records[0]["i_xy"]) and bx[1] == pytest.approx(records[0]["i_xy"])
     assert ax.get_xlabel() == "I(X;T) [bits]" and math.isclose(ax.get_xlim()[0], 0.0)
     plt.close("all")
+
+
+def test_complex_joint_pmf_is_refused_by_name():
+    # issue 12, item 6
+    with pytest.raises(ValueError, match=r"^pxy: expected real numbers"):
+        information_bottleneck(np.full((2, 2), 0.25) + 0j, 1.0)
+    with pytest.raises(ValueError, match=r"^pxy: expected real numbers"):
+        ib_curve(np.full((2, 2), 0.25) + 1j, [1.0, 2.0])

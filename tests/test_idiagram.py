@@ -169,3 +169,12 @@ def test_plot_atoms_and_dispatch_for_four_variables():
     with pytest.raises(ValueError, match=r"^dist:"):
         plot_atoms(XOR.pmf)
     plt.close("all")
+
+
+def test_mickey_mouse_refuses_complex_input_by_name():
+    # issue 12, item 6
+    pxy = np.array([[0.25, 0.0], [0.25, 0.0], [0.0, 0.5]])
+    with pytest.raises(ValueError, match=r"^pxy: expected real numbers"):
+        mickey_mouse(pxy + 0j, np.eye(3))
+    with pytest.raises(ValueError, match=r"^encoder: channel: expected real numbers"):
+        mickey_mouse(pxy, np.eye(3) + 0j)

@@ -22,12 +22,14 @@ from strategies import samples
 from infoplane.data import correlated_gaussians
 from infoplane.estimators import (
     SmallSampleWarning,
+    _prepare,
     conditional_mutual_information,
     estimate_uncertainty,
     multi_information,
     mutual_information,
     mutual_information_discrete,
 )
+from infoplane.estimators.ksg import TiedSamplesWarning
 
 N = 2000
 
@@ -210,15 +212,30 @@ def assume_standardisable(*arrays):
     assume(all(a.std(axis=0).min() > 1e-100 for a in arrays))
 
 
-def test_refuses_a_standard_deviation_that_underflows():
+def test_standard_deviations_that_under_or_overflow_are_computed_stably():
+    # issue 12, item 12: a column whose squares underflow (or overflow) is standardised
+    # through an exact power-of-two rescaling, so the estimate is that of the data
+    # brought to unit scale, not an error or NaN
     x = np.zeros((20, 1))
     x[3] = 1e-200   # not constant, but its variance is 0 in floating point
     y = np.random.default_rng(0).standard_normal(20)
-    with pytest.raises(ValueError, match=r"^x: the standard deviation of column 0 is 0.0"):
-        mutual_information(x, y, warn=False)
-    with pytest.raises(ValueError, match=r"^y: the standard deviation of column 0 is inf"):
-        mutual_information(y, np.where(y > 0, 1e300, -1e300), warn=False)
+    unit = x * 1e200
+    assert mutual_information(x, y, warn=False) == pytest.approx(mutual_information(unit, y, warn=False),
+                                                                 abs=1e-12)
+    huge = np.where(y > 0, 1e300, -1e300)
+    assert mutual_information(y, huge, warn=False) == pytest.approx(
+        mutual_information(y, np.sign(y), warn=False), abs=1e-12)
     assert math.isfinite(mutual_information(x, y, standardize=False, warn=False))
+
+
+def test_mutual_information_of_data_near_the_float_limits():
+    # issue 12, item 12: mutual_information(x * 1e300, x) used to fail inside NumPy
+    x, y, _ = correlated_gaussians(500, d=2, rho=0.6, seed=0)
+    reference = mutual_information(x, y, warn=False)
+    for scale in (1e300, 1e-300):
+        assert mutual_information(x * scale, y, warn=False) == pytest.approx(reference, abs=1e-12)
+    assert mutual_information(x * 1e300, x, warn=False) == pytest.approx(
+        mutual_information(x, x, warn=False), abs=1e-12)
 
 
 @settings(max_examples=25, deadline=None)
@@ -354,3 +371,77 @@ def test_small_sample_warning_and_seeded_jitter():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallSampleWarning)
         assert mutual_information(*rounded, seed=3) == mutual_information(*rounded, seed=3)
+
+
+# ---------------------------------------------------------------- issue 12 regressions
+
+
+def test_complex_samples_are_refused_by_name():
+    # issue 12, item 6: mutual_information(x + 5j * y, y) equalled mutual_information(x, y)
+    x, y, _ = correlated_gaussians(200, d=1, rho=0.6, seed=0)
+    with pytest.raises(ValueError, match=r"^x: expected real numbers"):
+        mutual_information(x + 5j * y, y)
+    with pytest.raises(ValueError, match=r"^y: expected real numbers"):
+        mutual_information(x, torch.tensor(y) + 1j)
+    with pytest.raises(ValueError, match=r"^z: expected real numbers"):
+        conditional_mutual_information(x, y, y + 0j)
+    with pytest.raises(ValueError, match=r"^variables\[1\]: expected real numbers"):
+        multi_information([x, y + 0j])
+    with pytest.raises(ValueError, match=r"^x: expected real numbers"):
+        mutual_information_discrete(x + 0j, np.arange(200) % 2)
+    with pytest.raises(ValueError, match=r"^labels: expected real numbers"):
+        mutual_information_discrete(x, np.arange(200) % 2 + 0j)
+    # ints and float16 are cast, as before
+    ints = np.round(x * 1000).astype(int)
+    assert mutual_information(ints, y, warn=False) == mutual_information(ints.astype(float), y, warn=False)
+    assert math.isfinite(mutual_information(x.astype(np.float16), y, warn=False))
+
+
+def test_duplicated_samples_warn():
+    # issue 12, item 8: every point repeated three times turns a true MI of 0.223 into
+    # 0.5-0.75 (duplicates are not independent draws): the estimator says so
+    x, y, exact = correlated_gaussians(700, d=1, rho=0.6, seed=0)
+    assert exact == pytest.approx(0.223, abs=1e-3)
+    tripled = np.repeat(x, 3, axis=0), np.repeat(y, 3, axis=0)
+    with pytest.warns(TiedSamplesWarning, match=r"^x: 100% of the samples repeat another sample's value"):
+        mutual_information(*tripled)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TiedSamplesWarning)
+        mutual_information(x, y)  # continuous data: no warning
+        mutual_information(*tripled, warn=False)  # silenced on request
+    with pytest.warns(TiedSamplesWarning):
+        conditional_mutual_information(*tripled, tripled[0])
+    with pytest.warns(TiedSamplesWarning):
+        mutual_information_discrete(tripled[0], np.arange(2100) % 2)
+
+
+def test_rounded_data_without_jitter_warn_that_the_value_is_meaningless():
+    # issue 12, item 8: mutual_information(round(x), round(y), jitter=False) gave 9.6 nats
+    # against a (discrete) truth of 0.39 without a word, while the KL entropy raised
+    x, y, _ = correlated_gaussians(N, d=1, rho=0.8, seed=0)
+    xr, yr = np.round(x), np.round(y)
+    with pytest.warns(TiedSamplesWarning, match=r"estimate is meaningless \(keep jitter=True\)"):
+        mutual_information(xr, yr, jitter=False)
+    # with the jitter: the MI of the dequantised variables, below the discrete MI (the
+    # dequantising noise is independent), as documented
+    from infoplane.info import Distribution
+    from infoplane.info import mutual_information as exact_mi
+    discrete = exact_mi(Distribution.from_samples([xr.ravel(), yr.ravel()], "XY"), "X", "Y")
+    assert discrete == pytest.approx(0.40, abs=0.01)
+    with pytest.warns(TiedSamplesWarning, match=r"dequantised"):
+        dequantised = mutual_information(xr, yr)
+    assert 0.3 < dequantised < discrete  # 0.375 here
+
+
+def test_jitter_resolution_is_robust_to_one_moved_sample():
+    # issue 12, item 8: the resolution is the median gap between distinct values, so one
+    # integer sample moved by 1e-6 changes neither it nor the estimate noticeably
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 4, N).astype(float)
+    b = a + rng.integers(0, 2, N)
+    moved = a.copy()
+    moved[0] += 1e-6
+    assert _prepare.resolution(moved) == _prepare.resolution(a) == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TiedSamplesWarning)
+        assert abs(mutual_information(moved, b) - mutual_information(a, b)) < 0.01

@@ -29,7 +29,7 @@ from infoplane.info import (
     mutual_information_torch,
     total_correlation,
 )
-from infoplane.info.measures import subset_entropies
+from infoplane.info.measures import JointEntropies, subset_entropies
 
 LN2 = math.log(2)
 XOR = examples.xor()
@@ -284,3 +284,56 @@ def test_torch_versions_agree_on_cuda_and_cpu():
         torch.testing.assert_close(cuda.cpu(), cpu, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(entropy_torch(p.cuda().float()).cpu(), entropy_torch(p.float()),
                                rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- issue 12 regressions
+
+
+def test_torch_measures_refuse_non_pmfs_by_name():
+    # issue 12, item 11: entropy_torch(tensor([.75, 2.25])) was -1.61 and an empty pmf 0
+    with pytest.raises(ValueError, match=r"^p: each pmf must sum to 1"):
+        entropy_torch(torch.tensor([0.75, 2.25]))
+    with pytest.raises(ValueError, match=r"^p: a pmf needs at least one outcome"):
+        entropy_torch(torch.empty(0))
+    with pytest.raises(ValueError, match=r"^p: a pmf needs at least one outcome"):
+        entropy_torch(torch.empty(3, 0))
+    with pytest.raises(ValueError, match=r"^p: each pmf must sum to 1"):
+        entropy_torch(torch.tensor([[0.5, 0.5], [1.0, 0.0]]), dim=0)  # columns sum to 1.5, 0.5
+    with pytest.raises(ValueError, match=r"^p: probabilities must be non-negative"):
+        entropy_torch(torch.tensor([1.25, -0.25]))
+    for f in (conditional_entropy_torch, mutual_information_torch):
+        with pytest.raises(ValueError, match=r"^pxy: each pmf must sum to 1"):
+            f(torch.ones(2, 2))
+        with pytest.raises(ValueError, match=r"^pxy: each pmf must sum to 1"):
+            f(torch.stack([torch.full((2, 2), 0.25), torch.full((2, 2), 0.5)]))  # one bad batch entry
+        with pytest.raises(ValueError, match=r"^pxy: a pmf needs at least one outcome"):
+            f(torch.empty(3, 0, 2))
+        with pytest.raises(ValueError, match=r"^pxy: probabilities must be non-negative"):
+            f(torch.tensor([[0.75, -0.25], [0.25, 0.25]]))
+    with pytest.raises(ValueError, match=r"^dim: axis 3 is out of range"):
+        entropy_torch(torch.tensor([0.5, 0.5]), dim=3)
+
+
+def test_torch_measures_accept_pmfs_within_float_rounding():
+    # softmax rows in float32 sum to 1 only up to rounding; float16 more coarsely
+    p = torch.softmax(torch.randn(64, 1000, generator=torch.Generator().manual_seed(0)), -1)
+    assert torch.allclose(entropy_torch(p), entropy_torch(p.double()).float(), atol=1e-4)
+    q = torch.softmax(torch.randn(8, 10, generator=torch.Generator().manual_seed(1)), -1).half()
+    assert torch.isfinite(entropy_torch(q)).all()
+    joint = p[:8, :10] / p[:8, :10].sum()
+    assert math.isfinite(float(mutual_information_torch(joint)))
+    # the sum is checked, not renormalised: values equal the formula on the given entries
+    assert float(entropy_torch(torch.tensor([0.5, 0.5 + 1e-9], dtype=torch.float64))) == pytest.approx(
+        math.log(2), abs=1e-8)
+
+
+def test_complex_pmfs_are_refused_by_name():
+    # issue 12, item 6
+    with pytest.raises(ValueError, match=r"^p: expected real numbers"):
+        kl_divergence([0.5 + 0j, 0.5], [0.5, 0.5])
+    with pytest.raises(ValueError, match=r"^q: expected real numbers"):
+        cross_entropy([0.5, 0.5], np.array([0.5, 0.5]) + 1j)
+    with pytest.raises(ValueError, match=r"^p: expected a floating-point tensor"):
+        entropy_torch(torch.tensor([0.5, 0.5], dtype=torch.complex64))
+    with pytest.raises(ValueError, match=r"^dist: expected real numbers"):
+        JointEntropies(np.full(2, 0.5) + 0j)

@@ -168,3 +168,69 @@ def test_bad_samples_are_named():
         mmd(torch.randn(1, 2), a)
     with pytest.raises(ValueError, match=r"^b: needs at least 2 samples"):
         mmd(a, torch.randn(1, 2))
+
+
+# ---------------------------------------------------------------- issue 12 regressions
+
+
+def _two_samples(dtype=torch.float32):
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(300, 2, generator=g, dtype=torch.float64)
+    b = 1.2 * torch.randn(300, 2, generator=g, dtype=torch.float64) + 0.1
+    return a.to(dtype), b.to(dtype)
+
+
+@pytest.mark.parametrize(("dtype", "shift", "tol"), [(torch.float32, 1e4, 2e-4), (torch.float64, 1e8, 1e-9)])
+def test_mmd_is_shift_invariant(dtype, shift, tol):
+    # issue 12, item 7: the |a|^2 + |b|^2 - 2ab form lost the digits of float32 data near
+    # 1e4 (the MMD fell from 0.0068 to -0.0003 here). The tolerance is the float
+    # resolution of the shifted inputs, not of the arithmetic.
+    a, b = _two_samples(dtype)
+    near = mmd(a, b)
+    assert near > 0.003
+    assert mmd(a + shift, b + shift) == pytest.approx(near, abs=tol)
+    biased = mmd(a, b, estimator="biased")
+    assert mmd(a + shift, b + shift, estimator="biased") == pytest.approx(biased, abs=tol)
+
+
+@pytest.mark.parametrize(("dtype", "shift", "tol"), [(torch.float32, 1e4, 5e-3), (torch.float64, 1e8, 1e-7)])
+def test_kernel_matrix_is_shift_invariant(dtype, shift, tol):
+    # issue 12, item 7: entries moved by up to 0.97 for float32 data shifted by 1e4
+    a, b = _two_samples(dtype)
+    moved = (kernel_matrix(a + shift, b + shift) - kernel_matrix(a, b)).abs().max()
+    assert moved < tol
+
+
+def test_mmd_refuses_bandwidths_whose_squares_leave_the_float_range():
+    # issue 12, item 12: bandwidths=1e-200 gave NaN (h^2 underflows to 0: 0 / 0)
+    a, b = _two_samples(torch.float64)
+    for kernel in ("imq", "gaussian"):
+        with pytest.raises(ValueError, match=r"^bandwidths: 1e-200 is outside"):
+            mmd(a, b, kernel, bandwidths=1e-200)
+        with pytest.raises(ValueError, match=r"^bandwidths: 1e\+200 is outside"):
+            mmd(a, b, kernel, bandwidths=1e200)
+    with pytest.raises(ValueError, match=r"^bandwidths: 1e-20 is outside"):
+        mmd(a.float(), b.float(), bandwidths=1e-20)  # float32 h^2 = 1e-40 is subnormal
+    with pytest.raises(ValueError, match=r"^bandwidths: 1e-200 is outside"):
+        kernel_matrix(a, b, bandwidths=1e-200)
+    assert math.isfinite(mmd(a, b, bandwidths=1e-100))  # small but representable: fine
+
+
+def test_mmd_of_overflowing_distances_is_an_error_not_nan():
+    a, b = _two_samples(torch.float64)
+    with pytest.raises(ValueError, match=r"^a: the MMD is nan"):
+        mmd(a * 1e200, b * 1e200)
+
+
+def test_complex_and_mismatched_inputs_are_refused_by_name():
+    # issue 12, items 6 and 9: complex data were made real; kernel_matrix with different
+    # feature counts raised torch's RuntimeError
+    a, b = _two_samples()
+    with pytest.raises(ValueError, match=r"^a: expected real numbers"):
+        mmd(a + 1j, b)
+    with pytest.raises(ValueError, match=r"^b: expected real numbers"):
+        kernel_matrix(a, b.numpy() + 1j)
+    with pytest.raises(ValueError, match=r"^b: expected 2 features like a, got 3"):
+        kernel_matrix(a, torch.zeros(4, 3))
+    ints = torch.randint(0, 3, (50, 2))  # ints and float16 are cast, as before
+    assert math.isfinite(mmd(ints, ints.half()))

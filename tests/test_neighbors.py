@@ -143,3 +143,41 @@ def test_cuda_counts_equal_cpu_counts(algorithm):
     x = tied_points(rng, 2000, 3)
     np.testing.assert_array_equal(kth_neighbor_distance(torch.from_numpy(x).cuda(), 3),
                                   kth_neighbor_distance(x, 3, backend="cpu"))
+
+
+# ---------------------------------------------------------------- issue 12 regressions
+
+
+def test_bad_points_radii_and_blocks_are_named():
+    # issue 12, items 6 and 9: complex points were made real; 1-D points, radii of the
+    # wrong length and blocks of different lengths raised IndexError / torch errors
+    x = np.random.default_rng(0).standard_normal((20, 2))
+    with pytest.raises(ValueError, match=r"^points: expected real numbers"):
+        kth_neighbor_distance(x + 1j, 1)
+    with pytest.raises(ValueError, match=r"^points: expected real numbers"):
+        count_within(torch.tensor(x) + 1j, 1.0, strict=True)
+    with pytest.raises(ValueError, match=r"^radius: expected real numbers"):
+        count_within(x, np.ones(20) + 1j, strict=True)
+    with pytest.raises(ValueError, match=r"^radius: expected a number or shape \(20,\)"):
+        count_within(x, np.ones(19), strict=True)
+    with pytest.raises(ValueError, match=r"^radius: expected radii >= 0"):
+        count_within(x, -1.0, strict=True)
+    with pytest.raises(ValueError, match=r"^blocks\[1\]: expected real numbers"):
+        ksg_counts([x, x + 1j], 1, [(0,), (1,)])
+    with pytest.raises(ValueError, match=r"^blocks\[1\]: has 10 samples but blocks\[0\] has 20"):
+        ksg_counts([x, x[:10]], 1, [(0,), (1,)])
+    with pytest.raises(ValueError, match=r"^subspaces: expected non-empty tuples of block indices"):
+        ksg_counts([x], 1, [(1,)])
+    with pytest.raises(ValueError, match=r"^points: contains NaN"):
+        kth_neighbor_distance(np.array([[0.0], [np.nan], [1.0]]), 1)
+    # 1-D points are one column; ints and bfloat16 tensors are cast
+    assert kth_neighbor_distance(np.array([0.0, 1.0, 3.0]), 1).tolist() == [1.0, 1.0, 2.0]
+    assert kth_neighbor_distance(np.array([0, 1, 3]), 1).tolist() == [1.0, 1.0, 2.0]
+    bf16 = torch.tensor([[0.0], [1.0], [3.0]]).bfloat16()
+    assert kth_neighbor_distance(bf16, 1).tolist() == [1.0, 1.0, 2.0]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error where CUDA is missing")
+def test_unavailable_device_is_named():
+    with pytest.raises(ValueError, match=r"^device: 'cuda' was asked for but CUDA is not available"):
+        kth_neighbor_distance(np.arange(5.0)[:, None], 1, backend="torch", device="cuda")

@@ -112,3 +112,46 @@ def test_bad_shapes_are_named():
         map_mean_shift(s, bandwidth=0.0)
     with pytest.raises(ValueError, match=r"^reference:"):
         posterior_mmd(s, torch.randn(3, 10, 2))
+
+
+# ---------------------------------------------------------------- issue 12 regressions
+
+
+def test_resimulation_median_is_numpys_midpoint_median():
+    # issue 12, item 13: two distances 1 and 3 per observation -> median 2 (torch's lower
+    # median gave 1)
+    samples = torch.tensor([[[1.0, 0.0], [3.0, 0.0]]])
+    result = resimulation_error(lambda x: x, samples, torch.zeros(1, 2))
+    assert result == {"mean": 2.0, "median": 2.0}
+    distances = torch.rand(4, 7, 2, generator=_gen(3))
+    got = resimulation_error(lambda x: x, distances, torch.zeros(4, 2))["median"]
+    assert got == pytest.approx(float(np.median(distances.norm(dim=2).numpy())), rel=1e-6)
+
+
+@pytest.mark.parametrize(("dtype", "shift", "tol"), [(torch.float64, 1e8, 1e-6), (torch.float32, 1e4, 5e-3)])
+def test_map_mean_shift_is_shift_invariant(dtype, shift, tol):
+    # issue 12, item 7: cdist's matrix-product form made the modes drift by ~0.1 away from 0;
+    # the tolerance is the float resolution of the shifted data (float32: ulp(1e4) ~ 1e-3)
+    s = torch.randn(2, 500, 2, generator=_gen(0), dtype=torch.float64).to(dtype)
+    near = map_mean_shift(s, bandwidth=0.5)
+    far = map_mean_shift(s + shift, bandwidth=0.5) - shift
+    assert (far - near).abs().max() < tol
+
+
+def test_complex_posteriors_are_refused_by_name():
+    # issue 12, item 6: complex samples used to be made real silently
+    real = torch.randn(2, 20, 2, generator=_gen(1))
+    with pytest.raises(ValueError, match=r"^samples: expected real numbers"):
+        map_mean_shift(real + 1j)
+    with pytest.raises(ValueError, match=r"^samples: expected real numbers"):
+        posterior_calibration_error(real.numpy() + 1j, real[:, 0])
+    with pytest.raises(ValueError, match=r"^truth: expected real numbers"):
+        posterior_calibration_error(real, real[:, 0] + 1j)
+    with pytest.raises(ValueError, match=r"^reference: expected real numbers"):
+        posterior_mmd(real, real + 1j)
+    with pytest.raises(ValueError, match=r"^y_star: expected real numbers"):
+        resimulation_error(lambda x: x, real, real[:, 0] + 1j)
+    with pytest.raises(ValueError, match=r"^forward: expected real numbers"):
+        resimulation_error(lambda x: x + 0j, real, real[:, 0])
+    ints = torch.randint(0, 5, (2, 20, 2), generator=_gen(2))  # ints are cast, as before
+    assert torch.isfinite(map_mean_shift(ints, bandwidth=1.0)).all()

@@ -66,3 +66,17 @@ def test_bad_arguments():
         estimate_uncertainty(sample_mean)
     with pytest.raises(ValueError, match=r"^n_resamples:"):
         estimate_uncertainty(sample_mean, x, n_resamples=-1)
+
+
+def test_bad_estimator_and_arrays_are_named():
+    # issue 12, item 9: a non-callable estimator raised TypeError from deep inside; arrays
+    # of different lengths an IndexError from the subsampling; complex arrays were made real
+    x = np.random.default_rng(0).standard_normal(40)
+    with pytest.raises(ValueError, match=r"^estimator: expected a callable"):
+        estimate_uncertainty(3, x, x)
+    with pytest.raises(ValueError, match=r"^arrays\[1\]: has 20 samples but arrays\[0\] has 40"):
+        estimate_uncertainty(lambda a, b: 0.0, x, x[:20])
+    with pytest.raises(ValueError, match=r"^arrays\[0\]: expected an array of samples, got a scalar"):
+        estimate_uncertainty(lambda a: 0.0, np.float64(1.0))
+    with pytest.raises(ValueError, match=r"^arrays\[1\]: expected real numbers"):
+        estimate_uncertainty(lambda a, b: 0.0, x, torch.tensor(x) + 1j)

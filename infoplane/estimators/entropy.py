@@ -16,6 +16,15 @@
 Differential entropies (kl, gaussian, kde) are in nats of the data's own units and
 change by ``ln a`` per dimension when the data are scaled by ``a``; they are therefore
 never standardised. The binning entropy is a discrete entropy (>= 0).
+
+On discrete or rounded data a differential entropy does not exist. With ``jitter=True``
+the ``"kl"`` estimator returns the entropy of the dequantised data: each repeated value
+spread uniformly over the column's resolution g (the median gap between distinct
+values), which is about ``H_discrete + d ln g`` for data on a grid of step g (integer
+data: the discrete entropy in nats). With ``jitter=False`` tied samples give zero k-NN
+distances and ValueError. When most samples are tied it warns with
+:class:`~infoplane.estimators.ksg.TiedSamplesWarning`; use :func:`discrete_entropy`
+for the entropy of discrete values.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
 from infoplane._gaussian import LOG_2PIE
-from infoplane._validation import check_float, check_int
+from infoplane._validation import check_float, check_int, check_real_dtype, check_samples
 from infoplane.estimators import _prepare
 from infoplane.estimators.neighbors import DEFAULT_MAX_BYTES, kth_neighbor_distance, resolve_backend
 
@@ -135,10 +144,9 @@ def conditional_entropy(x: ArrayLike | torch.Tensor, labels: ArrayLike | torch.T
     >>> abs(conditional_entropy(x, y) - 0.5 * math.log(2 * math.pi * math.e)) < 0.05
     True
     """
-    labels = labels.detach().cpu().numpy() if hasattr(labels, "detach") else np.asarray(labels)
-    if labels.ndim != 1:
-        raise ValueError(f"labels: expected shape (n_samples,), got {labels.shape}")
-    n = x.shape[0] if hasattr(x, "shape") else len(x)
+    labels = _prepare.labels_array(labels)
+    x = check_samples(x, "x")
+    n = x.shape[0]
     if labels.shape[0] != n:
         raise ValueError(f"labels: has {labels.shape[0]} samples but x has {n}")
     values, inverse = np.unique(labels, return_inverse=True)
@@ -172,12 +180,14 @@ def kozachenko_leonenko(x: ArrayLike | torch.Tensor, k: int = 3, *, metric: str 
     metric : {"max", "euclidean"}
     jitter : bool
         Seeded tie-breaking noise (duplicates would give ln 0); see
-        :mod:`infoplane.estimators.ksg`. Data are not standardised.
+        :mod:`infoplane.estimators.ksg` and the module docstring on discrete data.
+        Data are not standardised.
     seed : int
     backend : {"auto", "cpu", "torch"}
     device : torch device, optional
     warn : bool
-        Warn when n is small for the dimension and k.
+        Warn when n is small for the dimension and k (``SmallSampleWarning``) or most
+        samples are tied (``TiedSamplesWarning``).
 
     Returns
     -------
@@ -194,7 +204,7 @@ def kozachenko_leonenko(x: ArrayLike | torch.Tensor, k: int = 3, *, metric: str 
     """
     k = check_int(k, "k", minimum=1)
     backend_name = resolve_backend(backend, x)
-    (arr,), n = _prepare.preprocess({"x": x}, k=k, standardize=False, jitter=jitter, seed=seed)
+    (arr,), n = _prepare.preprocess({"x": x}, k=k, standardize=False, jitter=jitter, seed=seed, warn=warn)
     d = arr.shape[1]
     if warn:
         _prepare.warn_if_small(n, d, k)
@@ -204,7 +214,7 @@ def kozachenko_leonenko(x: ArrayLike | torch.Tensor, k: int = 3, *, metric: str 
         log_volume = 0.5 * d * math.log(math.pi) - float(gammaln(0.5 * d + 1.0))
     else:
         raise ValueError(f"metric: expected 'max' or 'euclidean', got {metric!r}")
-    dev = device if device is not None else _prepare.input_device(x)
+    dev = _prepare.resolve_device(device, x)
     points = arr if backend_name == "cpu" else torch.as_tensor(arr, device=dev)
     eps = kth_neighbor_distance(points, k, metric=metric, backend=backend_name, device=dev)
     if np.any(eps <= 0):
@@ -245,18 +255,25 @@ def gaussian_entropy_bound(x: ArrayLike | torch.Tensor, *, diagonal: bool = Fals
         raise ValueError("x: needs at least 2 samples for a variance")
     d = arr.shape[1]
     const = 0.5 * d * LOG_2PIE
+    # data near 1e200 (or 1e-200) would overflow (underflow) in the squares: scale each
+    # column by an exact power of two and add its log back, ln det(S C S) = ln det C + 2 ln det S
+    scales = _prepare.safe_scales(arr)
+    log_scale = 0.0
+    if scales is not None:
+        arr = arr * scales
+        log_scale = -float(np.sum(np.log(scales)))
     if diagonal:
         var = arr.var(axis=0, ddof=1)
         if np.any(var == 0):  # not constant (checked), but the squares underflow
             raise ValueError(f"x: the variance of column {int(np.argmax(var == 0))} underflows to 0; "
                              "rescale the data")
-        return float(const + 0.5 * np.sum(np.log(var)))
+        return float(const + 0.5 * np.sum(np.log(var)) + log_scale)
     cov = np.atleast_2d(np.cov(arr, rowvar=False))
     sign, logdet = np.linalg.slogdet(cov)
     if sign <= 0 or not np.isfinite(logdet):
         raise ValueError("x: the sample covariance is singular (collinear columns or n <= d); "
                          "use diagonal=True")
-    return float(const + 0.5 * logdet)
+    return float(const + 0.5 * logdet + log_scale)
 
 
 def binning_entropy(x: ArrayLike | torch.Tensor, bin_width: float) -> float:
@@ -318,7 +335,10 @@ def discrete_entropy(symbols: ArrayLike | torch.Tensor, *, base: float = math.e)
     >>> discrete_entropy(np.array([[0, 1], [0, 1]]))        # one pattern
     0.0
     """
+    check_real_dtype(symbols, "symbols")
     values = symbols.detach().cpu().numpy() if isinstance(symbols, torch.Tensor) else np.asarray(symbols)
+    if values.dtype.kind == "c":
+        raise ValueError(f"symbols: expected real or categorical values, got complex dtype {values.dtype}")
     if values.ndim not in (1, 2) or values.shape[0] == 0:
         raise ValueError(f"symbols: expected a non-empty array of shape (n,) or (n, d), got {values.shape}")
     if values.dtype.kind == "f" and not np.isfinite(values).all():
@@ -370,8 +390,9 @@ def kde_entropy_bound(x: ArrayLike | torch.Tensor, noise_variance: float, *, bou
     arr = _prepare.samples({"x": x}, allow_constant=True)[0]["x"]
     n, d = arr.shape
     scale = 2.0 * s if bound == "upper" else 8.0 * s
-    dev = device if device is not None else (_prepare.input_device(x) or torch.device("cpu"))
-    pts = torch.as_tensor(arr, device=dev)
+    dev = _prepare.resolve_device(device, x) or torch.device("cpu")
+    # centred: cdist's matrix-product form then loses no digits to a common offset
+    pts = torch.as_tensor(arr - arr.mean(axis=0), device=dev)
     rows = max(1, min(n, max_bytes // (8 * n * 2)))
     total = 0.0
     for start in range(0, n, rows):

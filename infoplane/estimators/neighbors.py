@@ -35,7 +35,8 @@ from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 from sklearn.neighbors import KDTree
 
-from infoplane._validation import check_int
+from infoplane._runtime import device as checked_device
+from infoplane._validation import check_int, check_samples, real_array
 
 __all__ = ["resolve_backend", "kth_neighbor_distance", "count_within", "ksg_counts"]
 
@@ -69,9 +70,28 @@ def resolve_backend(backend: str, *arrays: object) -> str:
     return "torch" if on_device else "cpu"
 
 
+def _points(points: Points, name: str = "points") -> np.ndarray | torch.Tensor:
+    """Checked points: real (complex refused), finite, shape (n, d) (1-D = one column)."""
+    return check_samples(points, name)
+
+
+def _radius(radius: ArrayLike | float, n: int) -> np.ndarray:
+    if np.isscalar(radius) and not isinstance(radius, (str, bytes)):
+        radius = np.full(n, radius)
+    r = real_array(radius, "radius")
+    if r.ndim == 2 and r.shape[1] == 1:
+        r = r[:, 0]
+    if r.shape != (n,):
+        raise ValueError(f"radius: expected a number or shape ({n},), got {r.shape}")
+    if np.isnan(r).any() or (r < 0).any():
+        raise ValueError("radius: expected radii >= 0 (no NaN)")
+    return np.ascontiguousarray(r, dtype=np.float64)
+
+
 def _as_numpy(x: Points) -> np.ndarray:
     if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
+        x = x.detach().cpu()
+        x = (x.double() if x.dtype == torch.bfloat16 else x).numpy()
     x = np.ascontiguousarray(x, dtype=np.float64)
     return x[:, None] if x.ndim == 1 else x
 
@@ -86,7 +106,7 @@ def _as_tensor(x: Points, device: Device) -> torch.Tensor:
 
 def _device_of(arrays: Sequence[Points], device: Device) -> torch.device:
     if device is not None:
-        return torch.device(device)
+        return checked_device(device)
     for a in arrays:
         if isinstance(a, torch.Tensor):
             return a.device
@@ -134,6 +154,7 @@ def kth_neighbor_distance(points: Points, k: int, *, metric: str = "max", backen
     """
     p = _check_metric(metric)
     backend = resolve_backend(backend, points)
+    points = _points(points)
     n = points.shape[0]
     k = check_int(k, "k", minimum=1)
     if k >= n:
@@ -195,8 +216,8 @@ def count_within(points: Points, radius: ArrayLike | float, *, strict: bool, bac
     [0, 0, 0]
     """
     backend = resolve_backend(backend, points)
-    radius = np.asarray(_as_numpy(radius)[:, 0] if not np.isscalar(radius) else
-                        np.full(points.shape[0], radius), dtype=np.float64)
+    points = _points(points)
+    radius = _radius(radius, points.shape[0])
     if backend == "cpu" and points.shape[1] == 1:
         return _count_sorted_1d(_as_numpy(points)[:, 0], radius, strict)
     if backend == "cpu" and points.shape[1] <= TREE_MAX_DIM_COUNT:
@@ -313,7 +334,21 @@ def ksg_counts(blocks: Sequence[Points], k: int, subspaces: Sequence[Sequence[in
     if algorithm not in ("ksg1", "ksg2"):
         raise ValueError(f"algorithm: expected 'ksg1' or 'ksg2', got {algorithm!r}")
     backend = resolve_backend(backend, *blocks)
+    k = check_int(k, "k", minimum=1)
+    if isinstance(blocks, (str, bytes)) or len(blocks) == 0:
+        raise ValueError("blocks: expected a non-empty sequence of arrays")
+    blocks = [_points(b, f"blocks[{i}]") for i, b in enumerate(blocks)]
     n = blocks[0].shape[0]
+    for i, b in enumerate(blocks):
+        if b.shape[0] != n:
+            raise ValueError(f"blocks[{i}]: has {b.shape[0]} samples but blocks[0] has {n}")
+    if k >= n:
+        raise ValueError(f"k: must be smaller than the number of samples ({n}), got {k}")
+    subspaces = [tuple(sub) for sub in subspaces]
+    if not subspaces or any(not sub or not all(isinstance(b, int) and 0 <= b < len(blocks) for b in sub)
+                            for sub in subspaces):
+        raise ValueError(f"subspaces: expected non-empty tuples of block indices in [0, {len(blocks)}), "
+                         f"got {subspaces}")
     joint_dim = sum(b.shape[1] for b in blocks)
     if backend == "cpu" and joint_dim <= TREE_MAX_DIM_KNN:
         return _ksg_counts_tree([_as_numpy(b) for b in blocks], k, subspaces, algorithm)

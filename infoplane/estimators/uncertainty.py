@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
-from infoplane._validation import check_float, check_int
+from infoplane._validation import check_float, check_int, check_real_dtype
 
 __all__ = ["Uncertainty", "estimate_uncertainty"]
 
@@ -107,8 +107,18 @@ def estimate_uncertainty(estimator: Callable[..., float], *arrays: ArrayLike | t
     >>> u.ci_low < u.estimate < u.ci_high, u.shuffle_high < u.estimate, u.p_value
     (True, True, 0.09090909090909091)
     """
+    if not callable(estimator):
+        raise ValueError(f"estimator: expected a callable returning a float, got {type(estimator).__name__}")
     if not arrays:
         raise ValueError("arrays: give at least one sample array")
+    for i, a in enumerate(arrays):
+        check_real_dtype(a, f"arrays[{i}]")
+        if np.ndim(a) == 0:
+            raise ValueError(f"arrays[{i}]: expected an array of samples, got a scalar")
+        length = a.shape[0] if hasattr(a, "shape") else len(a)
+        first = arrays[0].shape[0] if hasattr(arrays[0], "shape") else len(arrays[0])
+        if length != first:
+            raise ValueError(f"arrays[{i}]: has {length} samples but arrays[0] has {first}")
     n_resamples = check_int(n_resamples, "n_resamples", minimum=0)
     n_shuffles = check_int(n_shuffles, "n_shuffles", minimum=0)
     level = check_float(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from infoplane._validation import check_float
+from infoplane._validation import check_float, real_array
 
 __all__ = ["Distribution", "as_distribution", "parse_names"]
 
@@ -49,8 +49,9 @@ class Distribution:
     Parameters
     ----------
     p : array_like
-        Non-negative probabilities with one axis per variable; they must sum to 1
-        within ``atol`` (they are then renormalised exactly).
+        Non-negative real probabilities with one axis per variable (ints and float16 are
+        cast; complex values are refused); they must sum to 1 within ``atol`` (they are
+        then renormalised exactly).
     names : str or sequence of str
         Variable names, one per axis of ``p``: ``"XYZ"`` (one letter each) or a list
         such as ``["X", "Y", "T1"]``.
@@ -80,10 +81,8 @@ class Distribution:
     def __init__(self, p: ArrayLike, names: str | Sequence[str],
                  alphabets: Sequence[Sequence[Any]] | None = None, atol: float = 1e-6) -> None:
         atol = check_float(atol, "atol", low=0.0)
-        try:
-            arr = np.array(p, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"p: expected an array of probabilities ({err})") from None
+        # a private copy; complex p is refused, not made real
+        arr = np.array(real_array(p, "p", what="probabilities"), dtype=np.float64)
         names = parse_names(names)
         if arr.ndim == 0:
             raise ValueError("p: expected at least one axis (one per variable)")
@@ -204,7 +203,7 @@ class Distribution:
         (name,) = parse_names([name], "name")
         if name in self.names:
             raise ValueError(f"name: {name!r} is already a variable of this distribution")
-        ch = np.asarray(channel, dtype=np.float64)
+        ch = real_array(channel, "channel")
         sizes = tuple(self.shape[self.names.index(g)] for g in given)
         if ch.ndim != len(given) + 1 or ch.shape[:-1] != sizes or ch.shape[-1] == 0:
             raise ValueError(f"channel: expected shape {sizes + ('k',)}, got {ch.shape}")

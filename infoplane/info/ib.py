@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from infoplane._units import from_nats, unit_name
-from infoplane._validation import check_base, check_float, check_int
+from infoplane._validation import check_base, check_float, check_int, real_array
 from infoplane.info.distribution import Distribution
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def _check_pxy(pxy: Distribution | ArrayLike) -> np.ndarray:
         if pxy.ndim != 2:
             raise ValueError(f"pxy: expected a distribution of two variables (X, Y), got {pxy.names}")
         return pxy.pmf
-    arr = np.asarray(pxy, dtype=float) if not hasattr(pxy, "detach") else pxy.detach().cpu().numpy()
+    arr = real_array(pxy, "pxy")
     if arr.ndim != 2:
         raise ValueError(f"pxy: expected a 2-D joint pmf p(x, y), got shape {arr.shape}")
     try:

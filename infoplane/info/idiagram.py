@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from infoplane._units import from_nats, unit_name
-from infoplane._validation import check_base
+from infoplane._validation import check_base, real_array
 from infoplane.info.distribution import Distribution, as_distribution
 from infoplane.info.expressions import atom_label, atom_masks, decompose, evaluate, parse_expression
 from infoplane.info.measures import co_information_from_entropies, subset_entropies
@@ -117,7 +117,7 @@ def mickey_mouse(pxy: Distribution | ArrayLike, encoder: ArrayLike, base: float 
     >>> round(q["Preserved Information"], 6), round(q["Residual Information"], 6)
     (1.5, 0.0)
     """
-    arr = pxy.pmf if isinstance(pxy, Distribution) else np.asarray(pxy, dtype=float)
+    arr = pxy.pmf if isinstance(pxy, Distribution) else real_array(pxy, "pxy")
     if arr.ndim != 2:
         raise ValueError(f"pxy: expected a joint pmf of two variables, got shape {arr.shape}")
     try:

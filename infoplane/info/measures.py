@@ -30,7 +30,7 @@ import torch
 from numpy.typing import ArrayLike
 
 from infoplane._units import from_nats
-from infoplane._validation import check_base
+from infoplane._validation import check_base, real_array
 from infoplane.info.distribution import Distribution, as_distribution
 
 __all__ = [
@@ -108,7 +108,7 @@ class JointEntropies:
     """
 
     def __init__(self, dist: Distribution | np.ndarray) -> None:
-        self.pmf = dist.pmf if isinstance(dist, Distribution) else np.asarray(dist, dtype=np.float64)
+        self.pmf = dist.pmf if isinstance(dist, Distribution) else real_array(dist, "dist")
         self.cache = {0: 0.0}
 
     def __getitem__(self, mask: int) -> float:
@@ -393,7 +393,7 @@ def dual_total_correlation(dist: Distribution, variables: Sequence[Names] | None
 def _as_pmf(p: Distribution | ArrayLike, name: str) -> tuple[np.ndarray, tuple | None]:
     if isinstance(p, Distribution):
         return p.pmf, p.names
-    arr = np.asarray(p, dtype=float)
+    arr = real_array(p, name)
     try:
         return Distribution(arr, [f"V{i}" for i in range(arr.ndim)]).pmf, None
     except ValueError as err:
@@ -448,18 +448,40 @@ def kl_divergence(p: Distribution | ArrayLike, q: Distribution | ArrayLike,
 
 
 # ---------------------------------------------------------------------- torch, differentiable
-def _check_pmf_tensor(p: torch.Tensor, name: str, min_dim: int) -> torch.Tensor:
+def _pmf_tolerance(dtype: torch.dtype) -> float:
+    """How far a pmf's total may be from 1: 1e-6, or sqrt(eps) in a coarser float type."""
+    return max(1e-6, float(torch.finfo(dtype).eps) ** 0.5)
+
+
+def _check_pmf_tensor(p: torch.Tensor, name: str, min_dim: int,
+                      dims: tuple[int, ...] | None = None) -> torch.Tensor:
+    """Check that ``p`` holds pmfs over ``dims`` (default: the last ``min_dim`` axes).
+
+    Raises ValueError naming ``name`` for a non-tensor, a non-float or complex dtype,
+    too few axes, an empty outcome axis, NaN/inf, negative entries, or totals that
+    differ from 1 by more than :func:`_pmf_tolerance`.
+    """
     if not isinstance(p, torch.Tensor):
         raise ValueError(f"{name}: expected a torch.Tensor, got {type(p).__name__}")
     if not p.is_floating_point():
         raise ValueError(f"{name}: expected a floating-point tensor, got {p.dtype}")
     if p.dim() < min_dim:
         raise ValueError(f"{name}: expected at least {min_dim} dimensions, got shape {tuple(p.shape)}")
+    if dims is None:
+        dims = tuple(range(-min_dim, 0))
+    if p.numel() == 0 or any(p.shape[d] == 0 for d in dims):
+        raise ValueError(f"{name}: a pmf needs at least one outcome, got shape {tuple(p.shape)}")
     with torch.no_grad():
         if not bool(torch.isfinite(p).all()):
             raise ValueError(f"{name}: contains NaN or infinite values")
         if bool((p < 0).any()):
             raise ValueError(f"{name}: probabilities must be non-negative")
+        total = p.sum(dim=dims, dtype=torch.float64)
+        worst = float((total - 1.0).abs().max())
+        tol = _pmf_tolerance(p.dtype)
+        if worst > tol:
+            raise ValueError(f"{name}: each pmf must sum to 1 (within {tol:.2g}), but a total is off by "
+                             f"{worst:.3g}")
     return p
 
 
@@ -475,8 +497,9 @@ def entropy_torch(p: torch.Tensor, dim: int = -1, base: float = math.e) -> torch
     Parameters
     ----------
     p : Tensor
-        Probabilities; each slice along ``dim`` should sum to 1 (not renormalised, so
-        gradients are those of the formula).
+        Probabilities (a float dtype); each slice along ``dim`` must sum to 1 within
+        1e-6 (``sqrt(eps)`` of a coarser dtype; not renormalised, so gradients are those
+        of the formula). Negative entries, bad totals and empty pmfs raise ValueError.
     dim : int
         The outcome axis.
     base : float
@@ -493,14 +516,20 @@ def entropy_torch(p: torch.Tensor, dim: int = -1, base: float = math.e) -> torch
     tensor([1., 0.])
     """
     base = check_base(base)
-    p = _check_pmf_tensor(p, "p", 1)
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise ValueError(f"dim: expected an integer axis, got {dim!r}")
+    if isinstance(p, torch.Tensor) and not -max(p.dim(), 1) <= dim < max(p.dim(), 1):
+        raise ValueError(f"dim: axis {dim} is out of range for a tensor of shape {tuple(p.shape)}")
+    p = _check_pmf_tensor(p, "p", 1, dims=(dim,))
     return from_nats(_neg_xlogx(p).sum(dim=dim), base)
 
 
 def conditional_entropy_torch(pxy: torch.Tensor, base: float = math.e) -> torch.Tensor:
     """Differentiable ``H[Y | X]`` of a joint pmf tensor with X on axis -2, Y on axis -1.
 
-    Leading axes are a batch. ``H[Y|X] = H[X,Y] - H[X]``.
+    Leading axes are a batch. ``H[Y|X] = H[X,Y] - H[X]``. Each joint pmf (the last two
+    axes) must be non-negative and sum to 1 within 1e-6 (``sqrt(eps)`` of a coarser
+    dtype), else ValueError naming ``pxy``.
 
     Examples
     --------
@@ -518,7 +547,8 @@ def conditional_entropy_torch(pxy: torch.Tensor, base: float = math.e) -> torch.
 def mutual_information_torch(pxy: torch.Tensor, base: float = math.e) -> torch.Tensor:
     """Differentiable ``I[X; Y]`` of a joint pmf tensor with X on axis -2, Y on axis -1.
 
-    Leading axes are a batch. ``I = H[X] + H[Y] - H[X,Y]``. For a categorical latent
+    Leading axes are a batch. ``I = H[X] + H[Y] - H[X,Y]``. Each joint pmf (the last two
+    axes) must be a pmf, as in :func:`conditional_entropy_torch`. For a categorical latent
     with encoder ``q(z|x)`` (rows) and data weights ``p(x)``, pass
     ``p[:, None] * q`` to get ``I[X; Z]``.
 

@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike
 
 from infoplane._gaussian import diagonal_normal_log_prob
 from infoplane._units import from_nats, to_nats
-from infoplane._validation import check_float, check_int, check_samples
+from infoplane._validation import check_float, check_int, check_real_dtype, check_samples
 
 __all__ = ["bits_per_dim", "nll_from_bits_per_dim", "diagonal_gaussian_nll"]
 
@@ -32,11 +32,17 @@ Value = TypeVar("Value", float, np.ndarray, torch.Tensor)
 
 
 def _check_nll(nll: Value, name: str) -> Value:
+    check_real_dtype(nll, name)
     if isinstance(nll, torch.Tensor):
+        if nll.dtype == torch.bool or not (nll.is_floating_point() or nll.dtype.is_signed or
+                                           nll.dtype == torch.uint8):
+            raise ValueError(f"{name}: expected real numbers, got dtype {nll.dtype}")
         if not bool(torch.isfinite(nll).all()):
             raise ValueError(f"{name}: contains NaN or infinite values")
         return nll
     if isinstance(nll, np.ndarray):
+        if nll.dtype.kind not in "iuf":
+            raise ValueError(f"{name}: expected real numbers, got dtype {nll.dtype}")
         if not np.isfinite(nll).all():
             raise ValueError(f"{name}: contains NaN or infinite values")
         return nll

@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -60,25 +61,54 @@ def _as_tensor(x: ArrayLike | torch.Tensor, name: str, min_samples: int = 2) -> 
     return torch.from_numpy(x) if isinstance(x, np.ndarray) else x
 
 
-def _check_bandwidths(bandwidths: Bandwidths) -> tuple[float, ...]:
-    if isinstance(bandwidths, (int, float)):
+def _float_dtype(x: torch.Tensor) -> torch.dtype:
+    return x.dtype if x.is_floating_point() else torch.get_default_dtype()
+
+
+def _check_bandwidths(bandwidths: Bandwidths, dtype: torch.dtype = torch.float64) -> tuple[float, ...]:
+    """Positive finite bandwidths whose squares are normal numbers of ``dtype``.
+
+    ``h^2`` enters both kernels; outside ``[sqrt(tiny), sqrt(max)]`` of the working float
+    type it underflows to 0 (``0 / 0`` at zero distance) or overflows, so such an ``h``
+    is refused rather than returning NaN.
+    """
+    if isinstance(bandwidths, (int, float)) and not isinstance(bandwidths, bool):
         bandwidths = (bandwidths,)
-    if not isinstance(bandwidths, Sequence) or len(bandwidths) == 0:
+    if not isinstance(bandwidths, Sequence) or isinstance(bandwidths, str) or len(bandwidths) == 0:
         raise ValueError(f"bandwidths: expected a positive number or a non-empty sequence, "
                          f"got {bandwidths!r}")
-    return tuple(check_float(h, "bandwidths", low=0.0, low_open=True) for h in bandwidths)
+    info = torch.finfo(dtype)
+    low, high = math.sqrt(info.tiny), math.sqrt(info.max) / 4.0
+    out = tuple(check_float(h, "bandwidths", low=0.0, low_open=True) for h in bandwidths)
+    for h in out:
+        if not low <= h <= high:
+            raise ValueError(f"bandwidths: {h:g} is outside [{low:.3g}, {high:.3g}], where h^2 is a normal "
+                             f"{dtype} number; rescale the data")
+    return out
 
 
 def _resolve_kernel(kernel: Kernel) -> Callable[[torch.Tensor, float], torch.Tensor]:
     if callable(kernel):
         return kernel
-    if kernel not in KERNELS:
+    if not isinstance(kernel, str) or kernel not in KERNELS:
         raise ValueError(f"kernel: expected one of {sorted(KERNELS)} or a callable, got {kernel!r}")
     return KERNELS[kernel]
 
 
+def _centred(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``a`` and ``b`` minus their pooled mean (detached; distances do not depend on it).
+
+    The squared distances below use the matrix-product form, which cancels badly when
+    the points share a large offset (float32 data near 1e4 lose most of their digits);
+    centring first makes every result shift-invariant to float tolerance.
+    """
+    centre = torch.cat([a.detach(), b.detach()]).mean(0)
+    return a - centre, b - centre
+
+
 def _sq_dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    # ||a||^2 + ||b||^2 - 2 a.b, clamped at 0; no square root, so gradients stay finite at 0
+    # ||a||^2 + ||b||^2 - 2 a.b, clamped at 0; no square root, so gradients stay finite at 0.
+    # Callers centre a and b first (_centred), so the cancellation is that of centred data.
     d2 = a.pow(2).sum(1, keepdim=True) + b.pow(2).sum(1)[None, :] - 2.0 * a @ b.T
     return d2.clamp_min(0.0)
 
@@ -108,9 +138,12 @@ def kernel_matrix(a: ArrayLike | torch.Tensor, b: ArrayLike | torch.Tensor,
     tensor([[0.3333]])
     """
     a, b = _as_tensor(a, "a", 1), _as_tensor(b, "b", 1)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"b: expected {a.shape[1]} features like a, got {b.shape[1]}")
     fn = _resolve_kernel(kernel)
-    hs = _check_bandwidths(bandwidths)
-    d2 = _sq_dist(a, b.to(a.dtype))
+    hs = _check_bandwidths(bandwidths, _float_dtype(a))
+    a, b = _centred(a, b.to(device=a.device, dtype=a.dtype))
+    d2 = _sq_dist(a, b)
     return sum(fn(d2, h) for h in hs) / len(hs)
 
 
@@ -170,8 +203,8 @@ def mmd(a: ArrayLike | torch.Tensor, b: ArrayLike | torch.Tensor, kernel: Kernel
         raise ValueError(f"estimator: expected 'unbiased' or 'biased', got {estimator!r}")
     max_elements = check_int(max_elements, "max_elements", minimum=1)
     fn = _resolve_kernel(kernel)
-    hs = _check_bandwidths(bandwidths)
-    b = b.to(device=a.device, dtype=a.dtype)
+    hs = _check_bandwidths(bandwidths, _float_dtype(a))
+    a, b = _centred(a, b.to(device=a.device, dtype=a.dtype))
     n, m = a.shape[0], b.shape[0]
     saa = _kernel_sum(a, a, fn, hs, max_elements)
     sbb = _kernel_sum(b, b, fn, hs, max_elements)
@@ -182,6 +215,9 @@ def mmd(a: ArrayLike | torch.Tensor, b: ArrayLike | torch.Tensor, kernel: Kernel
         value = (saa - n * k0) / (n * (n - 1)) + (sbb - m * k0) / (m * (m - 1)) - 2.0 * sab / (n * m)
     else:
         value = saa / (n * n) + sbb / (m * m) - 2.0 * sab / (n * m)
+    if not bool(torch.isfinite(value.detach())):
+        raise ValueError(f"a: the MMD is {float(value.detach())} in {a.dtype} (squared distances overflow "
+                         "or a kernel returned NaN); rescale the data")
     if differentiable:
         return value
     value = float(value.detach())

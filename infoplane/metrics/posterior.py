@@ -31,14 +31,30 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
-from infoplane._validation import check_float, check_int
+from infoplane._validation import check_float, check_int, check_real_dtype
 from infoplane.metrics.mmd import DEFAULT_BANDWIDTHS, Bandwidths, Kernel, mmd
 
 __all__ = ["map_mean_shift", "posterior_calibration_error", "posterior_mmd", "resimulation_error"]
 
 
+def _tensor(values: ArrayLike | torch.Tensor, name: str) -> torch.Tensor:
+    """``values`` as a real tensor (complex refused), or ValueError naming ``name``."""
+    check_real_dtype(values, name)
+    if isinstance(values, torch.Tensor):
+        v = values
+    else:
+        try:
+            v = torch.as_tensor(np.asarray(values))
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise ValueError(f"{name}: expected an array of real numbers ({err})") from None
+    check_real_dtype(v, name)
+    if v.dtype == torch.bool:
+        raise ValueError(f"{name}: expected real numbers, got dtype {v.dtype}")
+    return v
+
+
 def _posterior_samples(samples: ArrayLike | torch.Tensor, name: str = "samples") -> torch.Tensor:
-    x = torch.as_tensor(samples) if not isinstance(samples, torch.Tensor) else samples
+    x = _tensor(samples, name)
     if x.ndim != 3:
         raise ValueError(f"{name}: expected shape (n_observations, n_samples, dim), got {tuple(x.shape)}")
     if min(x.shape) == 0:
@@ -52,7 +68,7 @@ def _posterior_samples(samples: ArrayLike | torch.Tensor, name: str = "samples")
 
 def _observations(values: ArrayLike | torch.Tensor, name: str, n_obs: int,
                   dim: int | None = None) -> torch.Tensor:
-    v = torch.as_tensor(values) if not isinstance(values, torch.Tensor) else values
+    v = _tensor(values, name)
     if v.ndim != 2 or v.shape[0] != n_obs or (dim is not None and v.shape[1] != dim):
         want = f"({n_obs}, {dim if dim is not None else 'dim'})"
         raise ValueError(f"{name}: expected shape {want}, got {tuple(v.shape)}")
@@ -80,7 +96,9 @@ def resimulation_error(forward: Callable[[torch.Tensor], torch.Tensor], samples:
     Returns
     -------
     dict
-        ``{"mean": float, "median": float}``, in the units of ``y`` (Euclidean distance).
+        ``{"mean": float, "median": float}``, in the units of ``y`` (Euclidean distance);
+        the median of an even number of distances is the midpoint of the two middle
+        ones (``numpy.median``).
 
     Examples
     --------
@@ -93,20 +111,24 @@ def resimulation_error(forward: Callable[[torch.Tensor], torch.Tensor], samples:
     """
     if not callable(forward):
         raise ValueError(f"forward: expected a callable, got {forward!r}")
-    samples = samples if isinstance(samples, torch.Tensor) else torch.as_tensor(np.asarray(samples))
+    samples = _tensor(samples, "samples")
     if samples.ndim == 2:
         samples = samples[:, None, :]
     x = _posterior_samples(samples)
     n_obs, n_s, x_dim = x.shape
     y_star = _observations(y_star, "y_star", n_obs)
     with torch.no_grad():
-        y = torch.as_tensor(forward(x.reshape(n_obs * n_s, x_dim)))
+        y = forward(x.reshape(n_obs * n_s, x_dim))
+    check_real_dtype(y, "forward")
+    y = torch.as_tensor(y)
     if y.ndim != 2 or y.shape[0] != n_obs * n_s or y.shape[1] != y_star.shape[1]:
         raise ValueError(f"forward: returned shape {tuple(y.shape)}, "
                          f"expected ({n_obs * n_s}, {y_star.shape[1]})")
     y_star = y_star.to(device=y.device, dtype=y.dtype)
     dist = (y.reshape(n_obs, n_s, -1) - y_star[:, None, :]).norm(dim=2).flatten()
-    return {"mean": float(dist.mean()), "median": float(dist.median())}
+    # numpy's median: the midpoint of the two middle values for an even count (torch's
+    # ``median`` would return the lower one)
+    return {"mean": float(dist.mean()), "median": float(np.median(dist.detach().cpu().double().numpy()))}
 
 
 def _sorted_quantiles(sorted_x: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -226,7 +248,10 @@ def map_mean_shift(samples: ArrayLike | torch.Tensor, bandwidth: float | None = 
     out = torch.empty(n_obs, dim, dtype=x.dtype, device=x.device)
     chunk = max(1, 2**22 // (n_starts * n_s))
     for s in range(0, n_obs, chunk):
-        xs, hs = x[s:s + chunk], h[s:s + chunk, None, None]
+        # centred per observation: the squared distances of cdist's matrix-product form
+        # then lose no precision to a large common offset (shift-invariant results)
+        centre = x[s:s + chunk].mean(dim=1, keepdim=True)
+        xs, hs = x[s:s + chunk] - centre, h[s:s + chunk, None, None]
         pts = xs[:, idx, :].clone()
         for _ in range(max_iter):
             w = torch.exp(-torch.cdist(pts, xs).pow(2) / (2 * hs * hs))   # (b, n_starts, n_s)
@@ -237,7 +262,7 @@ def map_mean_shift(samples: ArrayLike | torch.Tensor, bandwidth: float | None = 
                 break
         density = torch.exp(-torch.cdist(pts, xs).pow(2) / (2 * hs * hs)).sum(2)   # (b, n_starts)
         best = density.argmax(1)
-        out[s:s + chunk] = pts[torch.arange(pts.shape[0]), best]
+        out[s:s + chunk] = pts[torch.arange(pts.shape[0]), best] + centre[:, 0, :]
     return out
 
 
