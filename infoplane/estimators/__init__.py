@@ -4,7 +4,8 @@ Entry points: :func:`mutual_information` (KSG 1 and 2), :func:`conditional_mutua
 (Frenzel-Pompe), :func:`mutual_information_discrete` (Ross), :func:`multi_information`
 (total correlation), :func:`entropy` ("kl", "gaussian", "binning", "kde"),
 :func:`conditional_entropy`, :func:`discrete_entropy` (the plug-in entropy of labels or
-binned patterns), :func:`estimate_layer` (the information-plane quantities of one layer)
+binned patterns), :func:`estimate_layer` (the information-plane quantities of one layer),
+:func:`mixture_information` (the exact-mixture estimates of a layer with known Gaussian noise)
 and :func:`estimate_uncertainty` (confidence interval and shuffle baseline for any of
 them). Every one accepts NumPy arrays and torch tensors on any device and returns a float.
 
@@ -17,7 +18,7 @@ Examples
 True
 """
 
-from infoplane.estimators._prepare import SmallSampleWarning
+from infoplane.estimators._prepare import SmallSampleWarning, TiedSamplesWarning
 from infoplane.estimators.entropy import (
     binning_entropy,
     conditional_entropy,
@@ -34,10 +35,14 @@ from infoplane.estimators.ksg import (
     mutual_information_discrete,
 )
 from infoplane.estimators.layer import estimate_layer
+from infoplane.estimators.mixture import MixtureEstimate, mixture_information
 from infoplane.estimators.uncertainty import Uncertainty, estimate_uncertainty
 
 __all__ = [
     "SmallSampleWarning",
+    "TiedSamplesWarning",
+    "MixtureEstimate",
+    "mixture_information",
     "Uncertainty",
     "binning_entropy",
     "conditional_entropy",
