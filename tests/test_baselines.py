@@ -174,3 +174,36 @@ def test_cvae_validates_inputs():
         ConditionalVAE(2, 1, hidden=32)
     with pytest.raises(ValueError, match=r"^recon_weight:"):
         ConditionalVAELoss(recon_weight=0.0)
+
+
+# --- issue 12: the cVAE loss's door, shapes and dtypes -----------------------------------------
+
+
+@pytest.mark.parametrize("where", ["x", "y"])
+def test_cvae_loss_refuses_non_finite_and_empty_batches(where):
+    vae = ConditionalVAE(2, 1, hidden=(8,), seed=0)
+    x, y = torch.zeros(4, 2), torch.zeros(4, 1)
+    (x if where == "x" else y)[0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"^batch: contains NaN or infinite values"):
+        ConditionalVAELoss(seed=0)(vae, (x, y))
+    with pytest.raises(ValueError, match=r"^batch: expected a non-empty batch"):
+        ConditionalVAELoss(seed=0)(vae, (torch.zeros(0, 2), torch.zeros(0, 1)))
+
+
+def test_cvae_inputs_name_the_argument():
+    vae = ConditionalVAE(2, 1, hidden=(8,), seed=0)
+    with pytest.raises(ValueError, match=r"^x: expected shape \(n, 2\)"):
+        vae(torch.zeros(3, 3), torch.zeros(3, 1))
+    with pytest.raises(ValueError, match=r"^y: expected shape \(3, 1\)"):
+        vae(torch.zeros(3, 2), torch.zeros(4, 1))
+    with pytest.raises(ValueError, match=r"^x: has dtype torch.float64"):
+        vae(torch.zeros(3, 2, dtype=torch.float64), torch.zeros(3, 1, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"^z: expected shape \(n, 2\)"):
+        vae.decode(torch.zeros(3, 1), torch.zeros(3, 1))
+
+
+def test_seeds_outside_torchs_range_name_seed():
+    with pytest.raises(ValueError, match=r"^seed:"):
+        ConditionalVAELoss(seed=2**64)
+    with pytest.raises(ValueError, match=r"^seed:"):
+        ConditionalVAE(2, 1, hidden=(8,), seed=0).posterior(torch.zeros(1, 1), 2, seed=2**64)

@@ -312,3 +312,74 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
         conv_subnet((8,), kernel_size=2)
     with pytest.raises(ValueError, match=r"^x:"):
         Split((4,))(torch.zeros(2, 4), rev=True)
+
+
+# --- issue 12: non-finite initialisation, dtypes -------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+@pytest.mark.parametrize("dims", [(3,), (2, 2, 2)])
+def test_actnorm_refuses_a_non_finite_initialisation_batch(dims, bad):
+    block = ActNorm(dims)
+    x = torch.randn(6, *dims, generator=torch.Generator().manual_seed(0)) * 2 + 1
+    poisoned = x.clone()
+    poisoned.view(6, -1)[3, 0] = bad
+    with pytest.raises(ValueError, match=r"^x: ActNorm's data-dependent initialisation needs a finite batch"):
+        block(poisoned)
+    assert not bool(block.initialized)
+    assert bool((block.log_scale == 0).all()) and bool((block.bias == 0).all())
+    # the next, finite batch initialises it as on a fresh block
+    y, log_det = block(x)
+    fresh_y, fresh_log_det = ActNorm(dims)(x)
+    assert torch.equal(y, fresh_y) and torch.equal(log_det, fresh_log_det)
+    assert bool(torch.isfinite(y).all())
+    # once initialised, a plain forward passes NaN through without touching the parameters
+    state = copy.deepcopy(block.state_dict())
+    out, _ = block(poisoned)
+    assert bool(torch.isnan(out).any()) or bool(torch.isinf(out).any())
+    assert all(torch.equal(state[k], v) for k, v in block.state_dict().items())
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.bool])
+@pytest.mark.parametrize("name", ["orthogonal-vector", "orthogonal-image", "permutation-vector",
+                                  "actnorm-vector", "coupling-vector", "haar"])
+def test_blocks_refuse_non_floating_inputs(name, dtype):
+    factory, dims, _ = CASES[name]
+    block = factory()
+    x = torch.ones((2, *dims), dtype=dtype)
+    with pytest.raises(ValueError, match=r"^x: \w+ expects a floating-point tensor"):
+        block(x)
+
+
+@pytest.mark.parametrize("dims", [(5,), (3, 2, 2)])
+def test_orthogonal_follows_a_float64_input(dims):
+    block = RandomOrthogonal(dims, seed=3)          # float32 buffer
+    exact = copy.deepcopy(block).double()            # the float64 master matrix of the seed
+    x = torch.randn((4, *dims), generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    y, _ = block(x)
+    assert y.dtype == torch.float64
+    assert torch.equal(y, exact(x)[0])
+    assert torch.equal(block(y, rev=True)[0], exact(y, rev=True)[0])
+    assert float((block(y, rev=True)[0] - x).abs().max()) < 1e-13  # float32 matrix: ~1e-7
+    assert block.weight.dtype == torch.float32                    # the buffer is left as it was
+    again = pickle_round_trip(block)
+    assert torch.equal(again(x)[0], y)
+
+
+def pickle_round_trip(module):
+    import pickle
+    return pickle.loads(pickle.dumps(module))
+
+
+def test_coupling_refuses_an_input_in_another_dtype():
+    block = AffineCoupling((4,), mlp_subnet((8,)))
+    with pytest.raises(ValueError, match=r"^x: has dtype torch.float64 but the model's parameters are "):
+        block(torch.zeros(2, 4, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("dims", [(2**63,), (2, 2**40, 2), (0,)])
+def test_impossible_shapes_name_dims_in(dims):
+    with pytest.raises(ValueError, match=r"^dims_in:"):
+        AffineCoupling(dims)
+    with pytest.raises(ValueError, match=r"^hidden:"):
+        mlp_subnet((8, 2**40))

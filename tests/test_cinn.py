@@ -315,3 +315,50 @@ def test_bad_inputs():
         CINN(3, n_classes=2, cond_hidden=())
     with pytest.raises(ValueError, match=r"^seed:"):
         CINN(3, n_classes=2, seed=-1)
+
+
+# --- issue 12: a NaN batch cannot poison a CINN; dtypes; empty batches ---------------------------
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_non_finite_batch_is_refused_and_does_not_poison_the_model(bad):
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(8, 3, generator=gen), torch.tensor([0, 1] * 4)
+    poisoned = x.clone()
+    poisoned[2, 1] = bad
+    model = CINN(3, n_classes=2, n_blocks=2, hidden=(8, 8), seed=0)
+    reference = copy.deepcopy(model)
+    with pytest.raises(ValueError, match=r"^batch: contains NaN or infinite values"):
+        conditional_nll_loss(model, (poisoned, y))
+    with pytest.raises(ValueError, match=r"^x: ActNorm's data-dependent initialisation"):
+        model(poisoned, y)                     # a plain forward on a fresh model: ActNorm refuses it
+    loss, terms = conditional_nll_loss(model, (x, y))
+    expected, _ = conditional_nll_loss(reference, (x, y))
+    assert math.isfinite(float(loss.detach())) and float(loss.detach()) == float(expected.detach())
+    z, _ = model(x, y)
+    assert bool(torch.isfinite(z).all())
+
+
+def test_cinn_input_dtypes_and_empty_batches_name_the_argument():
+    model = CINN(3, n_classes=2, n_blocks=1, hidden=(8,), seed=0)
+    y = torch.tensor([0, 1])
+    with pytest.raises(ValueError, match=r"^x: has dtype torch.float64"):
+        model(torch.zeros(2, 3, dtype=torch.float64), y)
+    with pytest.raises(ValueError, match=r"^x: expected a floating-point tensor"):
+        model(torch.zeros(2, 3, dtype=torch.int64), y)
+    with pytest.raises(ValueError, match=r"^x: expected shape \(batch, 3\)"):
+        model(torch.zeros(2, 4), y)
+    assert not bool(model.inn.blocks[0].initialized)       # no failed call initialised ActNorm
+    with pytest.raises(ValueError, match=r"^batch: expected a non-empty batch"):
+        conditional_nll_loss(model, (torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)))
+    # the loss casts x to the model's dtype (documented): float64 data trains a float32 model
+    loss64, _ = conditional_nll_loss(model, (torch.ones(2, 3, dtype=torch.float64), y))
+    loss32, _ = conditional_nll_loss(model, (torch.ones(2, 3), y))
+    assert float(loss64.detach()) == float(loss32.detach())
+
+
+def test_one_feature_and_huge_seeds_name_the_argument():
+    with pytest.raises(ValueError, match=r"^dims: a cINN's coupling blocks need at least 2 features"):
+        CINN(1, n_classes=2, n_blocks=1, hidden=(8,))
+    with pytest.raises(ValueError, match=r"^seed:"):
+        CINN(2, n_classes=2, n_blocks=1, hidden=(8,), seed=2**64)

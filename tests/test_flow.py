@@ -352,3 +352,12 @@ def test_bad_inputs_raise_value_errors():
         SequenceINN(3, latent=GaussianMixture(torch.zeros(2, 2))).log_prob(torch.zeros(4, 3))
     with pytest.raises(ValueError, match=r"^component:"):
         SequenceINN(3).sample(2, component=0)
+
+
+def test_a_flow_names_x_for_non_floating_or_mismatched_inputs():
+    inn = SequenceINN(4).append(AffineCoupling)
+    with pytest.raises(ValueError, match=r"^x: AffineCoupling expects a floating-point tensor"):
+        inn(torch.zeros(2, 4, dtype=torch.int64))
+    with pytest.raises(ValueError, match=r"^x: has dtype torch.float64 but the model's parameters are "):
+        inn(torch.zeros(2, 4, dtype=torch.float64))
+    assert inn.double()(torch.zeros(2, 4, dtype=torch.float64))[0].dtype == torch.float64

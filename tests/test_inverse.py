@@ -247,3 +247,57 @@ def test_eight_modes_posterior_mmd_to_true_components(eight_mode_inn):
         assert noise < ours or ours < 0.01    # sanity: the noise floor is far below
         assert ours < 0.1 * wrong, (c, ours, wrong)
         assert ours < 0.1 * ignores_colour, (c, ours, ignores_colour)
+
+
+# --- issue 12: the loss's door, dtypes, ramp_until ---------------------------------------------
+
+
+def _small_inverse():
+    return InverseINN(4, 2, 2, n_blocks=1, hidden=(8,), seed=0)
+
+
+@pytest.mark.parametrize("where", ["x", "y"])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_inverse_loss_refuses_non_finite_batches(where, bad):
+    x, y = torch.randn(6, 4), torch.randn(6, 2)
+    (x if where == "x" else y)[1, 0] = bad
+    with pytest.raises(ValueError, match=r"^batch: contains NaN or infinite values"):
+        InverseINNLoss(seed=0)(_small_inverse(), (x, y))
+    if where == "x":   # a plain forward lets it through (documented)
+        out, _ = _small_inverse()(x)
+        assert bool(torch.isnan(out[1]).any()) or bool(torch.isinf(out[1]).any())
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_inverse_loss_needs_two_samples_for_its_mmd_terms(n):
+    with pytest.raises(ValueError, match=r"^batch: expected (at least 2 samples|a non-empty batch)"):
+        InverseINNLoss(seed=0)(_small_inverse(), (torch.zeros(n, 4), torch.zeros(n, 2)))
+
+
+def test_inverse_inn_inputs_name_x():
+    model = _small_inverse()
+    with pytest.raises(ValueError, match=r"^x: expected shape \(n, 4\)"):
+        model(torch.zeros(3, 5))
+    with pytest.raises(ValueError, match=r"^x: expected shape \(n, 4\)"):
+        model(torch.zeros(3, 3), rev=True)
+    with pytest.raises(ValueError, match=r"^x: has dtype torch.float64"):
+        model(torch.zeros(3, 4, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"^x: has dtype torch.float64"):
+        InverseINNLoss(seed=0)(model, (torch.zeros(3, 4, dtype=torch.float64),
+                                       torch.zeros(3, 2, dtype=torch.float64)))
+
+
+@pytest.mark.parametrize("value", [0, 0.0, -0.5, 1.5, float("nan")])
+def test_ramp_until_must_lie_in_zero_one(value):
+    with pytest.raises(ValueError, match=r"^ramp_until:"):
+        InverseINNLoss(ramp_start=0.01, ramp_until=value)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 2**70, 1.5, True])
+def test_seeds_outside_torchs_range_name_seed(seed):
+    with pytest.raises(ValueError, match=r"^seed:"):
+        InverseINNLoss(seed=seed)
+    with pytest.raises(ValueError, match=r"^seed:"):
+        InverseINN(2, 1, 1, n_blocks=1, hidden=(8,), seed=seed)
+    with pytest.raises(ValueError, match=r"^seed:"):
+        _small_inverse().posterior(torch.zeros(1, 2), 2, seed=seed)

@@ -84,3 +84,27 @@ def test_bad_arguments_name_themselves():
         estimate_layer(np.full((40, 1), np.nan), y)
     with pytest.raises(ValueError, match=r"^k:"):
         estimate_layer(z, y, k=0)
+
+
+@pytest.mark.parametrize("name, value", [("h_z_given_x", math.nan), ("h_z_given_x", math.inf),
+                                         ("h_z_given_x", "a"), ("label_entropy", math.nan),
+                                         ("label_entropy", -1.0), ("label_entropy", None)])
+def test_unvalidated_floats_are_refused(name, value):
+    z = np.random.default_rng(0).normal(size=(60, 1))
+    y = np.repeat([0, 1], 30)
+    with pytest.raises(ValueError, match=rf"^{name}:"):
+        estimate_layer(z, y, estimator="gaussian", **{name: value})
+
+
+def test_a_negative_encoding_entropy_is_a_valid_known_h_z_given_x():
+    z = np.random.default_rng(0).normal(size=(60, 1))
+    out = estimate_layer(z, np.repeat([0, 1], 30), estimator="gaussian", h_z_given_x=-2.0)
+    assert out["i_xz"] == out["h_z"] + 2.0
+
+
+def test_non_finite_labels_name_y():
+    z = np.random.default_rng(0).normal(size=(4, 1))
+    with pytest.raises(ValueError, match=r"^y: contains NaN"):
+        estimate_layer(z, np.array([0.0, 1.0, np.nan, 1.0]), estimator="gaussian")
+    with pytest.raises(ValueError, match=r"^y: contains NaN"):
+        estimate_layer(torch.from_numpy(z), torch.tensor([0.0, 1.0, float("inf"), 1.0]), estimator="gaussian")

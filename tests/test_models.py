@@ -269,3 +269,65 @@ def test_importing_the_bottleneck_does_not_load_the_trainer_or_the_recorder():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+# --- issue 12: bad inputs are a ValueError naming the argument ------------------------------
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("bad", [torch.zeros(4, 5), torch.zeros(4, 7), torch.zeros(6)])
+def test_a_wrong_feature_count_names_x(family, bad):
+    model = FAMILIES[family]()
+    with pytest.raises(ValueError, match=r"^x: expected shape \(batch, 6\)"):
+        model(bad)
+    if family != "categorical":
+        with pytest.raises(ValueError, match=r"^x: expected shape"):
+            model.latent(bad)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.int64, torch.float16])
+def test_an_input_in_another_dtype_than_the_weights_names_x(family, dtype):
+    model = FAMILIES[family]()
+    with pytest.raises(ValueError, match=r"^x: has dtype"):
+        model(X.to(dtype))
+    # the documented way: convert the model, and float64 works, agreeing with float32
+    out64 = copy.deepcopy(model).double().eval()
+    if family == "gaussian":
+        out64.sample_at_eval = False
+        model.sample_at_eval = False
+    if family == "noisy":
+        out64.noise = nn.Identity()
+        model.noise = nn.Identity()
+    expected = model.eval()(X)[0].double()
+    assert torch.allclose(out64(X.double())[0], expected, atol=1e-5)
+
+
+def test_a_nan_input_passes_through_a_plain_forward():
+    x = X.clone()
+    x[0, 0] = float("nan")
+    for family, make in FAMILIES.items():
+        out = make()(x)[0]
+        assert bool(torch.isnan(out[0]).any()), family
+        assert bool(torch.isfinite(out[1:]).all()), family
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 10.0, 11.0, "a"])
+def test_min_log_var_must_be_a_finite_number_below_the_upper_clamp(value):
+    with pytest.raises(ValueError, match=r"^min_log_var:"):
+        GaussianEncoderClassifier(6, 3, min_log_var=value)
+
+
+@pytest.mark.parametrize("samples", [0, -1, 1.5, True])
+def test_samples_of_a_gaussian_encoder_must_be_a_positive_int(samples):
+    model = _gaussian()
+    with pytest.raises(ValueError, match=r"^samples:"):
+        model(X, samples=samples)
+    with pytest.raises(ValueError, match=r"^samples:"):
+        model.encode(X, samples=samples)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_an_activation_that_is_not_a_name_names_activation(family):
+    with pytest.raises(ValueError, match=r"^activation:"):
+        FAMILIES[family](activation=["relu"])

@@ -101,3 +101,21 @@ def test_bad_entropy_is_rejected(bad):
         GaussianNoise(entropy=bad)
     with pytest.raises(ValueError, match=r"^std:"):
         gaussian_entropy_for_std(0.0)
+
+
+def test_entropies_beyond_the_float_range_and_bad_generators_name_the_argument():
+    from infoplane.bottleneck import GaussianNoise, NoisyBottleneckClassifier, ZeroEntropyNoise
+    from infoplane.bottleneck.noise import gaussian_std_for_entropy
+
+    with pytest.raises(ValueError, match=r"^entropy: 1000\.0 nats"):
+        gaussian_std_for_entropy(1000)
+    with pytest.raises(ValueError, match=r"^entropy:"):
+        GaussianNoise(1e300)
+    with pytest.raises(ValueError, match=r"^noise_entropy:"):
+        NoisyBottleneckClassifier(4, 2, noise_entropy=1e300)
+    with pytest.raises(ValueError, match=r"^noise_entropy:"):
+        NoisyBottleneckClassifier(4, 2, noise_entropy=True)
+    with pytest.raises(TypeError, match=r"^generator:"):
+        ZeroEntropyNoise(generator="abc")
+    assert gaussian_std_for_entropy(700.0) > 1e300   # still representable
+    assert isinstance(GaussianNoise(1.0, generator=torch.Generator()), GaussianNoise)

@@ -355,3 +355,129 @@ def test_bad_inputs_name_the_argument():
     with pytest.raises(ValueError, match=r"^model:"):
         VIB(0.1)(NoisyBottleneckClassifier(2, 2, hidden=(4,), latent_dim=1), (torch.zeros(3, 2),
                                                                             torch.tensor([0, 1, 0])))
+
+
+# --- issue 12: reliability at the door of the losses ----------------------------------------
+
+
+def _bottleneck_losses():
+    noisy = NoisyBottleneckClassifier(4, 3, hidden=(8,), latent_dim=2, seed=0)
+    gauss = GaussianEncoderClassifier(4, 3, hidden=(8,), latent_dim=2, seed=0)
+    ceb = GaussianEncoderClassifier(4, 3, hidden=(8,), latent_dim=2, backward_encoder=True, seed=0)
+    cat = CategoricalBottleneckClassifier(4, 3, n_categories=5, hidden=(8,), seed=0)
+    return [("ce", CrossEntropyObjective(), noisy), ("ib", SurrogateIB(0.1), noisy),
+            ("dib", SurrogateDIB(0.1), noisy), ("l2", SurrogateObjective(0.1, "l2_activation"), noisy),
+            ("vib", VIB(0.1), gauss),
+            ("vib_mixture", VIB(0.1), GaussianEncoderClassifier(4, 3, hidden=(8,), marginal="mixture")),
+            ("ceb", CEB(1.0), ceb), ("categorical", CategoricalObjective(), cat)]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("index", range(8))
+def test_every_loss_refuses_a_non_finite_input_batch(index, bad):
+    name, loss, model = _bottleneck_losses()[index]
+    x = torch.randn(6, 4)
+    x[2, 1] = bad
+    with pytest.raises(ValueError, match=r"^batch: x contains NaN"):
+        loss(model, (x, torch.tensor([0, 1, 2] * 2)))
+    # a plain forward lets it through (documented): NaN comes out, no error
+    out = model(x)
+    assert not bool(torch.isfinite(out[0]).all()), name
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_every_loss_refuses_an_empty_batch(index):
+    name, loss, model = _bottleneck_losses()[index]
+    with pytest.raises(ValueError, match=r"^batch: expected a non-empty batch"):
+        loss(model, (torch.zeros(0, 4), torch.zeros(0, dtype=torch.long)))
+
+
+def test_empty_inputs_of_the_cross_entropies_and_the_joint_are_errors():
+    with pytest.raises(ValueError, match=r"^logits: expected a non-empty batch"):
+        decoder_cross_entropy(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"^logits: expected a non-empty batch"):
+        prediction_cross_entropy(torch.zeros(4, 0, 3), torch.zeros(0, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"^pz_given_x: expected a non-empty batch"):
+        empirical_joint(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))
+
+
+@pytest.mark.parametrize("labels", [[0, 3], [-1, 0], [0, 100]])
+def test_labels_out_of_range_name_y(labels):
+    y = torch.tensor(labels)
+    with pytest.raises(ValueError, match=r"^y: labels must lie in 0\.\.2"):
+        decoder_cross_entropy(torch.zeros(2, 3), y)
+    with pytest.raises(ValueError, match=r"^y: labels must lie in 0\.\.2"):
+        prediction_cross_entropy(torch.zeros(5, 2, 3), y)
+    model = NoisyBottleneckClassifier(4, 3, hidden=(8,), latent_dim=2, seed=0)
+    with pytest.raises(ValueError, match=r"^y: labels must lie in 0\.\.2"):
+        CrossEntropyObjective()(model, (torch.zeros(2, 4), y))
+
+
+def test_surrogate_dib_names_gamma():
+    with pytest.raises(ValueError, match=r"^gamma: beta_double_prime = 2\.0 > 1"):
+        SurrogateDIB(gamma=2)
+    with pytest.raises(ValueError, match=r"^gamma:"):
+        gamma_to_beta(1.5, "log_var")
+    with pytest.raises(ValueError, match=r"^beta:"):
+        beta_to_gamma(0.5, "log_var")
+    with pytest.raises(ValueError, match=r"^value:"):   # convert_beta's own argument
+        convert_beta(2.0, "vib_beta", "beta")
+
+
+@pytest.mark.parametrize("cls, regularizer",
+                         [(SurrogateIB, "conditional_log_var"), (SurrogateDIB, "log_var")])
+def test_a_last_batch_of_one_sample_skips_the_variance_regulariser(cls, regularizer):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from infoplane.bottleneck.regularizers import conditional_log_var, log_var
+    from infoplane.train import fit
+
+    gen = torch.Generator().manual_seed(0)
+    n, batch_size = 13, 4                       # n = 1 (mod batch size): the last batch has one sample
+    x = torch.randn(n, 4, generator=gen)
+    y = torch.arange(n) % 2
+    model = NoisyBottleneckClassifier(4, 2, hidden=(8,), latent_dim=2, noise_entropy=None, seed=0)
+    loss = cls(0.5)
+    # the one-sample batch alone: the loss is the cross-entropy, the regulariser term 0
+    value, terms = loss(model, (x[-1:], y[-1:]))
+    ce = F.cross_entropy(model(x[-1:])[0], y[-1:])
+    assert float(terms[regularizer]) == 0.0
+    assert float(value.detach()) == pytest.approx(float(ce.detach()), abs=1e-7)
+    # through fit (lr = 0, so the weights stay): the epoch mean weights that sample by 1/n with 0
+    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size)
+    history = fit(model, loss, loader, torch.optim.SGD(model.parameters(), lr=0.0), 1, device="cpu",
+                  progress=False)
+    reg = conditional_log_var if regularizer == "conditional_log_var" else log_var
+    with torch.no_grad():
+        full = [(len(xb), float(reg(model(xb)[1], yb) if regularizer == "conditional_log_var"
+                                else reg(model(xb)[1])))
+                for xb, yb in zip(x.split(batch_size), y.split(batch_size), strict=True) if len(xb) > 1]
+    expected = sum(k * v for k, v in full) / n
+    assert history[-1][f"train/{regularizer}"] == pytest.approx(expected, rel=1e-6)
+    assert math.isfinite(history[-1]["train/loss"])
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_a_model_that_is_not_a_module_names_model(index):
+    _, loss, _ = _bottleneck_losses()[index]
+    with pytest.raises(TypeError, match=r"^model:"):
+        loss([1, 2], (torch.zeros(2, 4), torch.tensor([0, 1])))
+
+
+def test_non_finite_logits_and_string_labels_name_the_argument():
+    logits = torch.zeros(2, 3)
+    logits[0, 1] = math.nan
+    with pytest.raises(ValueError, match=r"^logits: contains NaN"):
+        decoder_cross_entropy(logits, torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match=r"^logits: contains NaN"):
+        prediction_cross_entropy(logits, torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match=r"^y: expected integer class labels"):
+        decoder_cross_entropy(torch.zeros(2, 3), ["a", "b"])
+    with pytest.raises(ValueError, match=r"^regularizer:"):
+        SurrogateObjective(0.1, ["log_var"])
+    with pytest.raises(ValueError, match=r"^decoder_log_probs:"):
+        categorical_cross_entropies(torch.full((2, 2), 0.5), torch.zeros(2, 0), torch.tensor([0, 1]))
+    pz = torch.full((2, 2), 0.5)
+    pz[0, 0] = math.nan
+    with pytest.raises(ValueError, match=r"^pz_given_x: contains NaN"):
+        empirical_joint(pz, torch.tensor([0, 1]))

@@ -64,3 +64,21 @@ def test_bad_arguments_name_themselves():
         comparison_figure([])
     with pytest.raises(ValueError, match=r"^objectives:"):
         comparison_figure(ROWS, objectives=["vib"])
+
+
+@pytest.mark.parametrize("base", [1, 1.0, 0, -2, float("nan"), "e"])
+def test_a_bad_logarithm_base_names_base(base):
+    with pytest.raises(ValueError, match=r"^base:"):
+        plot_trajectories(ROWS, base=base)
+
+
+@pytest.mark.parametrize("rows", [None, 3, "abc", [1, 2]])
+def test_a_table_that_is_not_a_list_of_dicts_names_rows(rows):
+    for plot in (plot_trajectories, plot_entropies, comparison_figure):
+        with pytest.raises(TypeError, match=r"^rows:"):
+            plot(rows)
+
+
+def test_a_quantity_that_is_not_a_column_name_names_quantity():
+    with pytest.raises(ValueError, match=r"^quantity:"):
+        plot_entropies(ROWS, ["h_z"])

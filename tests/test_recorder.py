@@ -281,3 +281,18 @@ def test_a_resumed_run_keeps_the_rows_recorded_before_the_checkpoint(tmp_path) -
     resumed = run(4, resume=True)
     assert [r["epoch"] for r in resumed] == [1, 2, 3, 4]
     assert resumed == straight
+
+
+@pytest.mark.parametrize("name, value", [("label_entropy", math.nan), ("label_entropy", -1.0),
+                                         ("noise_entropy", "a"), ("noise_entropy", math.inf)])
+def test_unvalidated_entropies_are_refused(name, value):
+    x, y = _toy(50)
+    with pytest.raises(ValueError, match=rf"^{name}:"):
+        InformationPlane(x, y, **{name: value})
+
+
+@pytest.mark.parametrize("name, x, y", [("y", torch.zeros(2, 3), [[0, 1], [1]]), ("x", ["a", "b"], [0, 1]),
+                                        ("x", torch.zeros(2, 3) * 1j, [0, 1])])
+def test_data_that_is_not_an_array_of_numbers_names_the_argument(name, x, y):
+    with pytest.raises(ValueError, match=rf"^{name}:"):
+        InformationPlane(x, y)

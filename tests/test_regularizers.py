@@ -123,3 +123,17 @@ def test_bad_inputs_name_the_argument():
         conditional_log_var(torch.zeros(2, 2), torch.tensor([0.0, 1.0]))
     with pytest.raises(ValueError, match=r"^z:"):
         log_var(torch.zeros(2, 2, 2))
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_non_finite_latents_name_z(bad):
+    z = torch.randn(6, 2, generator=torch.Generator().manual_seed(0))
+    z[1, 1] = bad
+    y = torch.tensor([0, 1] * 3)
+    for reg in (l2_activation, log_var):
+        with pytest.raises(ValueError, match=r"^z: contains NaN or infinite values"):
+            reg(z)
+    with pytest.raises(ValueError, match=r"^z: contains NaN or infinite values"):
+        conditional_log_var(z, y)
+    with pytest.raises(ValueError, match=r"^y: expected integer class labels"):
+        conditional_log_var(torch.zeros(6, 2), ["a"] * 6)

@@ -30,13 +30,25 @@ __all__ = ["empirical_joint", "categorical_decoder_uncertainty", "categorical_cr
            "CategoricalObjective"]
 
 
-def _check_pz(pz: torch.Tensor, y: torch.Tensor,
-              n_classes: int | None) -> tuple[torch.Tensor, torch.Tensor, int]:
+def _check_pz(pz: torch.Tensor, y: torch.Tensor, n_classes: int | None,
+              finite: bool = True) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Shapes, labels and probability rows; ``finite=False`` (the loss) lets NaN through."""
     if not isinstance(pz, torch.Tensor) or pz.ndim != 2:
         raise ValueError("pz_given_x: expected a tensor of shape (n, n_categories)")
-    if bool((pz < 0).any()) or not bool(torch.allclose(pz.sum(1), torch.ones_like(pz[:, 0]), atol=1e-4)):
+    if pz.shape[0] == 0 or pz.shape[1] == 0:
+        raise ValueError(f"pz_given_x: expected a non-empty batch, got shape {tuple(pz.shape)}")
+    if not pz.is_floating_point():
+        raise ValueError(f"pz_given_x: expected floating-point probabilities, got dtype {pz.dtype}")
+    all_finite = bool(torch.isfinite(pz).all())
+    if finite and not all_finite:
+        raise ValueError("pz_given_x: contains NaN or infinite values")
+    if all_finite and (bool((pz < 0).any()) or not bool(
+            torch.allclose(pz.sum(1), torch.ones_like(pz[:, 0]), atol=1e-4))):
         raise ValueError("pz_given_x: rows must be probability vectors (non-negative, summing to 1)")
-    y = torch.as_tensor(y, device=pz.device).reshape(-1)
+    try:
+        y = torch.as_tensor(y, device=pz.device).reshape(-1)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"y: expected {pz.shape[0]} integer labels, got {type(y).__name__}") from None
     if y.shape[0] != pz.shape[0] or y.is_floating_point():
         raise ValueError(f"y: expected {pz.shape[0]} integer labels")
     k = int(y.max()) + 1 if n_classes is None else check_int(n_classes, "n_classes", minimum=1)
@@ -70,7 +82,12 @@ def empirical_joint(pz_given_x: torch.Tensor, y: torch.Tensor,
     >>> empirical_joint(torch.eye(2), torch.tensor([1, 0])).tolist()
     [[0.0, 0.5], [0.5, 0.0]]
     """
-    pz, y, k = _check_pz(pz_given_x, y, n_classes)
+    return _empirical_joint(pz_given_x, y, n_classes)
+
+
+def _empirical_joint(pz_given_x: torch.Tensor, y: torch.Tensor, n_classes: int | None,
+                     finite: bool = True) -> torch.Tensor:
+    pz, y, k = _check_pz(pz_given_x, y, n_classes, finite)
     onehot = F.one_hot(y, k).to(pz.dtype)
     return pz.T @ onehot / pz.shape[0]
 
@@ -96,7 +113,12 @@ def categorical_decoder_uncertainty(pz_given_x: torch.Tensor, y: torch.Tensor,
     >>> round(float(h), 6) == round(math.log(2), 6)   # one category: H[Y|Z] = H[Y]
     True
     """
-    joint = empirical_joint(pz_given_x, y, n_classes)
+    return _decoder_uncertainty(pz_given_x, y, n_classes)
+
+
+def _decoder_uncertainty(pz_given_x: torch.Tensor, y: torch.Tensor, n_classes: int | None,
+                         finite: bool = True) -> tuple[torch.Tensor, Terms]:
+    joint = _empirical_joint(pz_given_x, y, n_classes, finite)
     pz = joint.sum(1, keepdim=True)
     safe = torch.where(joint > 0, joint, torch.ones_like(joint))
     p_y_given_z = safe / pz.clamp_min(torch.finfo(joint.dtype).tiny)
@@ -136,7 +158,19 @@ def categorical_cross_entropies(pz_given_x: torch.Tensor, decoder_log_probs: tor
     >>> bool(out["prediction_ce"] <= out["decoder_ce"])
     True
     """
-    pz, y, k = _check_pz(pz_given_x, y, decoder_log_probs.shape[1])
+    return _cross_entropies(pz_given_x, decoder_log_probs, y)
+
+
+def _cross_entropies(pz_given_x: torch.Tensor, decoder_log_probs: torch.Tensor, y: torch.Tensor,
+                     finite: bool = True) -> dict[str, torch.Tensor]:
+    if not isinstance(decoder_log_probs, torch.Tensor) or decoder_log_probs.ndim != 2 or (
+            decoder_log_probs.shape[1] < 1):
+        got = tuple(decoder_log_probs.shape) if isinstance(decoder_log_probs, torch.Tensor) else (
+            type(decoder_log_probs).__name__)
+        raise ValueError(f"decoder_log_probs: expected shape (n_categories, n_classes), got {got}")
+    if not decoder_log_probs.is_floating_point() or (finite and bool(torch.isnan(decoder_log_probs).any())):
+        raise ValueError("decoder_log_probs: contains NaN (or is not floating point)")
+    pz, y, k = _check_pz(pz_given_x, y, decoder_log_probs.shape[1], finite)
     if decoder_log_probs.shape != (pz.shape[1], k):
         raise ValueError(f"decoder_log_probs: expected shape {(pz.shape[1], k)}, "
                          f"got {tuple(decoder_log_probs.shape)}")
@@ -177,10 +211,11 @@ class CategoricalObjective:
         self.target = target
 
     def __call__(self, model: nn.Module, batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, Terms]:
-        x, y = _batch(batch)
+        x, y = _batch(batch, model)
         log_probs, pz = model(x)
-        terms = categorical_cross_entropies(pz, model.decoder_log_probs(), y)
-        h, _ = categorical_decoder_uncertainty(pz, y, log_probs.shape[-1])
+        # finite=False: NaN from a diverged model comes out as a NaN loss for fit to report
+        terms = _cross_entropies(pz, model.decoder_log_probs(), y, finite=False)
+        h, _ = _decoder_uncertainty(pz, y, log_probs.shape[-1], finite=False)
         terms["h_y_given_z"] = h
         loss = h if self.target == "decoder_uncertainty" else terms[self.target]
         return loss, {**terms, "accuracy": _accuracy(log_probs, y)}

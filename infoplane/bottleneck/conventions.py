@@ -46,16 +46,16 @@ def _check_beta(value: float, name: str, low: float) -> float:
     return value
 
 
-def _to_beta(value: float, kind: str) -> float:
+def _to_beta(value: float, kind: str, name: str = "value") -> float:
     if kind == "beta":
-        return _check_beta(value, "value", 1.0)
-    value = _check_beta(value, "value", 0.0)
+        return _check_beta(value, name, 1.0)
+    value = _check_beta(value, name, 0.0)
     if kind == "beta_prime":  # beta' = 1/(beta - 1)  <=>  beta = 1 + 1/beta'
         return math.inf if value == 0 else 1.0 + 1.0 / value
     # beta'' = 1/beta and Alemi's beta_VIB = 1/beta
     beta = math.inf if value == 0 else 1.0 / value
     if beta < 1.0:
-        raise ValueError(f"value: {kind} = {value} > 1 means beta < 1, where IB maximises the "
+        raise ValueError(f"{name}: {kind} = {value} > 1 means beta < 1, where IB maximises the "
                          "Decoder Uncertainty (Observation 1 limits beta to >= 1)")
     return beta
 
@@ -86,10 +86,15 @@ def convert_beta(value: float, source: str, target: str) -> float:
     >>> convert_beta(0.5, "beta_prime", "beta")
     3.0
     """
-    for name, kind in (("source", source), ("target", target)):
+    return _convert(value, source, target, "value")
+
+
+def _convert(value: float, source: str, target: str, name: str) -> float:
+    """:func:`convert_beta`, its errors naming the caller's argument ``name``."""
+    for arg, kind in (("source", source), ("target", target)):
         if kind not in BETA_KINDS:
-            raise ValueError(f"{name}: expected one of {BETA_KINDS}, got {kind!r}")
-    beta = _to_beta(value, source)
+            raise ValueError(f"{arg}: expected one of {BETA_KINDS}, got {kind!r}")
+    beta = _to_beta(value, source, name)
     if target == "beta":
         return beta
     if target == "beta_prime":
@@ -117,7 +122,7 @@ def gamma_to_beta(gamma: float, regularizer: str) -> float:
     if regularizer not in GAMMA_MEANS:
         raise ValueError(f"regularizer: gamma maps to beta only for {sorted(GAMMA_MEANS)}, "
                          f"got {regularizer!r} (E||Z||^2 does not approximate an entropy)")
-    return convert_beta(gamma, GAMMA_MEANS[regularizer], "beta")
+    return _convert(gamma, GAMMA_MEANS[regularizer], "beta", "gamma")
 
 
 def beta_to_gamma(beta: float, regularizer: str) -> float:
@@ -132,4 +137,4 @@ def beta_to_gamma(beta: float, regularizer: str) -> float:
     if regularizer not in GAMMA_MEANS:
         raise ValueError(f"regularizer: gamma maps to beta only for {sorted(GAMMA_MEANS)}, "
                          f"got {regularizer!r}")
-    return convert_beta(beta, "beta", GAMMA_MEANS[regularizer])
+    return _convert(beta, "beta", GAMMA_MEANS[regularizer], "beta")

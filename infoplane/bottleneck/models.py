@@ -21,6 +21,10 @@ is what the information-plane recorder (:mod:`infoplane.plane`) reads, and
   p(z|x) and a decoder matrix p(y_hat|z) (Kirsch, Lyle & Gal, sec. 5.4); forward
   returns :class:`CategoricalOutput` ``(log_probs, p_z)``.
 
+Inputs are checked for shape and dtype (a wrong feature count, or a dtype other than
+the weights', e.g. float64 into a float32 model, is a ValueError naming ``x``); NaN in
+``x`` passes through a plain forward pass, the losses refuse it.
+
 Every model takes ``seed``: the same seed gives the same initial weights and leaves the
 global RNG untouched (``seed=None`` draws the weights from the global RNG).
 """
@@ -36,8 +40,8 @@ from torch import nn
 from infoplane._gaussian import GaussianLatent, GaussianMixture
 from infoplane._nn import mlp, seeded
 from infoplane._nn import randn as _randn
-from infoplane._validation import check_int
-from infoplane.bottleneck.noise import GaussianNoise, ZeroEntropyNoise
+from infoplane._validation import check_float, check_int
+from infoplane.bottleneck.noise import GaussianNoise, ZeroEntropyNoise, gaussian_std_for_entropy
 
 __all__ = ["BottleneckOutput", "GaussianEncoderOutput", "CategoricalOutput", "NoisyBottleneckClassifier",
            "GaussianEncoderClassifier", "CategoricalBottleneckClassifier"]
@@ -85,8 +89,32 @@ def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
     return tuple(check_int(h, "hidden", minimum=1) for h in hidden)
 
 
+def _check_activation(activation: object) -> str:
+    if not isinstance(activation, str):
+        raise ValueError(f"activation: expected the name of an activation such as 'relu', got {activation!r}")
+    return activation
+
+
 def _check_samples(samples: int) -> int:
     return check_int(samples, "samples", minimum=1)
+
+
+def _check_x(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``x`` of shape ``(..., in_features)`` in the dtype of the model's weights, else ValueError.
+
+    Shapes and dtypes only: NaN in ``x`` passes through a forward pass (the losses
+    refuse it at their door).
+    """
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"x: expected a tensor of shape (batch, {model.in_features}), "
+                         f"got {type(x).__name__}")
+    if x.ndim < 2 or x.shape[-1] != model.in_features:
+        raise ValueError(f"x: expected shape (batch, {model.in_features}), got {tuple(x.shape)}")
+    weight = next(model.encoder.parameters())
+    if x.dtype != weight.dtype:
+        raise ValueError(f"x: has dtype {x.dtype} but the model's weights are {weight.dtype}; "
+                         f"convert the input (x.to({weight.dtype})) or the model (model.to({x.dtype}))")
+    return x
 
 
 class NoisyBottleneckClassifier(nn.Module):
@@ -131,10 +159,17 @@ class NoisyBottleneckClassifier(nn.Module):
                  activation: str = "relu", generator: torch.Generator | None = None,
                  seed: int | None = None) -> None:
         super().__init__()
-        in_features = check_int(in_features, "in_features", minimum=1)
+        self.in_features = in_features = check_int(in_features, "in_features", minimum=1)
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)
         self.latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
         hidden = _check_hidden(hidden)
+        activation = _check_activation(activation)
+        if noise_entropy is not None:
+            noise_entropy = check_float(noise_entropy, "noise_entropy")
+            try:
+                gaussian_std_for_entropy(noise_entropy)
+            except ValueError as err:  # beyond the float range
+                raise ValueError(f"noise_entropy: {str(err).partition(': ')[2]}") from None
         with seeded(seed):
             self.encoder = mlp([in_features, *hidden, self.latent_dim], activation)
             if noise_entropy is None:
@@ -147,7 +182,7 @@ class NoisyBottleneckClassifier(nn.Module):
 
     def encode(self, x: torch.Tensor, samples: int = 1) -> torch.Tensor:
         """Latent Z: ``(batch, latent_dim)``, or ``(samples, batch, latent_dim)`` if ``samples > 1``."""
-        z_hat = self.encoder(x)
+        z_hat = self.encoder(_check_x(self, x))
         if _check_samples(samples) > 1:
             z_hat = z_hat.unsqueeze(0).expand(samples, *z_hat.shape)
         return self.noise(z_hat)
@@ -175,7 +210,7 @@ class NoisyBottleneckClassifier(nn.Module):
         zero-entropy noise, so H[Z|X] = 0 nats), or ``None`` when no noise is added
         (no noise module, or evaluation mode without ``noise_at_eval``).
         """
-        mean = self.encoder(x)
+        mean = self.encoder(_check_x(self, x))
         z = self.noise(mean)
         return GaussianLatent(z, mean, self._noise_log_var(mean))
 
@@ -204,7 +239,8 @@ class GaussianEncoderClassifier(nn.Module):
     sample_at_eval : bool
         Keep sampling Z in evaluation mode.
     min_log_var : float
-        Lower clamp of log sigma^2, keeping the KL terms finite.
+        Lower clamp of log sigma^2, keeping the KL terms finite (a finite number below
+        the upper clamp 10).
     activation : str
     generator : torch.Generator, optional
         Source of eps (the global RNG when omitted).
@@ -232,10 +268,11 @@ class GaussianEncoderClassifier(nn.Module):
                  min_log_var: float = -12.0, activation: str = "relu",
                  generator: torch.Generator | None = None, seed: int | None = None) -> None:
         super().__init__()
-        in_features = check_int(in_features, "in_features", minimum=1)
+        self.in_features = in_features = check_int(in_features, "in_features", minimum=1)
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)
         self.latent_dim = check_int(latent_dim, "latent_dim", minimum=1)
         hidden = _check_hidden(hidden)
+        activation = _check_activation(activation)
         if marginal not in ("standard", "mixture"):
             raise ValueError(f"marginal: expected 'standard' or 'mixture', got {marginal!r}")
         n_components = check_int(n_components, "n_components", minimum=1)
@@ -254,11 +291,11 @@ class GaussianEncoderClassifier(nn.Module):
             else:
                 self.backward_means = self.backward_log_vars = None
         self.sample_at_eval = bool(sample_at_eval)
-        self.min_log_var = float(min_log_var)
+        self.min_log_var = check_float(min_log_var, "min_log_var", high=10.0, high_open=True)
         self.generator = generator
 
     def _encode(self, x: torch.Tensor, samples: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
-        out = self.encoder(x)
+        out = self.encoder(_check_x(self, x))
         mean, raw = out[..., :self.latent_dim], out[..., self.latent_dim:]
         log_var = raw.clamp(min=self.min_log_var, max=10.0)
         if not (self.training or self.sample_at_eval):
@@ -334,15 +371,16 @@ class CategoricalBottleneckClassifier(nn.Module):
         super().__init__()
         self.n_categories = check_int(n_categories, "n_categories", minimum=1)
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)
-        in_features = check_int(in_features, "in_features", minimum=1)
+        self.in_features = in_features = check_int(in_features, "in_features", minimum=1)
         hidden = _check_hidden(hidden)
+        activation = _check_activation(activation)
         with seeded(seed):
             self.encoder = mlp([in_features, *hidden, self.n_categories], activation)
             self.decoder_logits = nn.Parameter(torch.zeros(self.n_categories, self.n_classes))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """p(z|x), shape ``(batch, n_categories)``."""
-        return torch.softmax(self.encoder(x), dim=-1)
+        return torch.softmax(self.encoder(_check_x(self, x)), dim=-1)
 
     def decoder_log_probs(self) -> torch.Tensor:
         """log p_theta(y_hat|z), shape ``(n_categories, n_classes)``."""
@@ -350,6 +388,6 @@ class CategoricalBottleneckClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> CategoricalOutput:
         """``(log_probs, p_z)``: log p_theta(y_hat|x) ``(batch, n_classes)`` and p(z|x)."""
-        log_pz = torch.log_softmax(self.encoder(x), dim=-1)
+        log_pz = torch.log_softmax(self.encoder(_check_x(self, x)), dim=-1)
         log_probs = torch.logsumexp(log_pz[:, :, None] + self.decoder_log_probs()[None], dim=1)
         return CategoricalOutput(log_probs, log_pz.exp())

@@ -39,7 +39,11 @@ def gaussian_std_for_entropy(entropy: float) -> float:
     1.0
     """
     entropy = check_float(entropy, "entropy")
-    return math.exp(entropy) / _SQRT_2PIE
+    try:
+        return math.exp(entropy) / _SQRT_2PIE
+    except OverflowError:
+        raise ValueError(f"entropy: {entropy} nats needs a standard deviation exp(h) / sqrt(2 pi e) "
+                         "beyond the float range (h <= 709)") from None
 
 
 def gaussian_entropy_for_std(std: float) -> float:
@@ -94,6 +98,8 @@ class GaussianNoise(nn.Module):
         self.entropy = check_float(entropy, "entropy")
         self.std = gaussian_std_for_entropy(self.entropy)
         self.at_eval = bool(at_eval)
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator: expected a torch.Generator or None, got {type(generator).__name__}")
         self.generator = generator
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

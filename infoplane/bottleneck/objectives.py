@@ -23,7 +23,10 @@ The categorical-Z objective is in :mod:`infoplane.bottleneck.categorical`.
 Every loss is a callable ``loss(model, batch) -> (loss, terms)`` for
 :func:`infoplane.train.fit`, with ``batch = (x, y)``: it reads what it needs from the
 model's forward output (``logits``, ``z``, ``mean``, ``log_var``), and returns the scalar
-loss and a dict of named scalar tensors (nats; ``accuracy`` a fraction).
+loss and a dict of named scalar tensors (nats; ``accuracy`` a fraction). Every loss
+checks its batch at the door: an empty batch or NaN / inf in ``x`` is a ValueError naming
+``batch``, labels outside ``0..n_classes - 1`` a ValueError naming ``y`` (a model's plain
+forward pass does not check its input for NaN and lets it through).
 """
 
 from __future__ import annotations
@@ -38,7 +41,15 @@ from torch import nn
 from infoplane._gaussian import diagonal_normal_log_prob, gaussian_kl
 from infoplane._validation import check_float, check_int
 from infoplane.bottleneck.conventions import GAMMA_MEANS, convert_beta, gamma_to_beta
-from infoplane.bottleneck.regularizers import conditional_log_var, l2_activation, log_var
+from infoplane.bottleneck.regularizers import (
+    _check_latent,
+    _conditional_log_var,
+    _l2_activation,
+    _log_var,
+    conditional_log_var,
+    l2_activation,
+    log_var,
+)
 
 __all__ = ["REGULARIZERS", "decoder_cross_entropy", "prediction_cross_entropy", "CrossEntropyObjective",
            "SurrogateObjective", "SurrogateIB", "SurrogateDIB", "VIB", "CEB"]
@@ -55,16 +66,36 @@ REGULARIZERS = {
 # cross-entropies (sec. 5)
 # ---------------------------------------------------------------------------------------
 
-def _check_logits(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _check_logits(logits: torch.Tensor, y: torch.Tensor,
+                  finite: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Shapes, dtypes and label range; with ``finite``, NaN / inf logits too.
+
+    The losses pass ``finite=False``: their input batch is checked at the door, and
+    NaN logits from a diverged model must come out as a NaN loss, which
+    :func:`infoplane.train.fit` reports as a divergence.
+    """
     if not isinstance(logits, torch.Tensor) or logits.ndim not in (2, 3):
         raise ValueError("logits: expected a tensor of shape (batch, classes) or (samples, batch, classes)")
     if logits.ndim == 2:
         logits = logits.unsqueeze(0)
-    y = torch.as_tensor(y, device=logits.device).reshape(-1)
+    if logits.shape[1] == 0 or logits.shape[0] == 0 or logits.shape[2] == 0:
+        raise ValueError(f"logits: expected a non-empty batch, got shape {tuple(logits.shape)}")
+    if not logits.is_floating_point():
+        raise ValueError(f"logits: expected floating-point logits, got dtype {logits.dtype}")
+    if finite and not bool(torch.isfinite(logits).all()):
+        raise ValueError("logits: contains NaN or infinite values")
+    try:
+        y = torch.as_tensor(y, device=logits.device).reshape(-1)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"y: expected integer class labels, got {type(y).__name__}") from None
     if y.shape[0] != logits.shape[1]:
         raise ValueError(f"y: expected {logits.shape[1]} labels to match logits, got {y.shape[0]}")
-    if y.is_floating_point():
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
         raise ValueError("y: expected integer class labels")
+    n_classes = logits.shape[-1]
+    if bool(((y < 0) | (y >= n_classes)).any()):
+        raise ValueError(f"y: labels must lie in 0..{n_classes - 1} (the logits have {n_classes} classes), "
+                         f"got {int(y.min())}..{int(y.max())}")
     return logits, y.long()
 
 
@@ -95,7 +126,12 @@ def decoder_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.
     >>> round(float(loss), 6) == round(math.log(4), 6)
     True
     """
-    logits, y = _check_logits(logits, y)
+    return _decoder_cross_entropy(logits, y)
+
+
+def _decoder_cross_entropy(logits: torch.Tensor, y: torch.Tensor,
+                           finite: bool = True) -> tuple[torch.Tensor, Terms]:
+    logits, y = _check_logits(logits, y, finite)
     log_p = torch.log_softmax(logits, dim=-1)
     loss = -log_p.gather(-1, y.expand(logits.shape[0], -1).unsqueeze(-1)).mean()
     return loss, {"decoder_ce": loss}
@@ -141,10 +177,21 @@ def _accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (logits.argmax(-1) == y).float().mean()
 
 
-def _batch(batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+def _batch(batch: Sequence[torch.Tensor], model: object = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The door of every loss: ``(x, y)`` with a non-empty, finite ``x`` (ValueError naming ``batch``)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected an nn.Module, got {type(model).__name__}")
     if not isinstance(batch, (tuple, list)) or len(batch) < 2:
         raise ValueError("batch: expected (x, y)")
-    return batch[0], batch[1]
+    x, y = batch[0], batch[1]
+    if not isinstance(x, torch.Tensor) or x.ndim == 0:
+        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"batch: expected x to be a tensor of shape (batch, features), got {got}")
+    if x.shape[0] == 0:
+        raise ValueError("batch: expected a non-empty batch, got 0 samples")
+    if (x.is_floating_point() or x.is_complex()) and not bool(torch.isfinite(x).all()):
+        raise ValueError("batch: x contains NaN or infinite values")
+    return x, y
 
 
 def _forward(model: nn.Module, x: torch.Tensor, samples: int) -> Any:
@@ -174,6 +221,8 @@ class CrossEntropyObjective:
     samples : int
         Latent samples per input (multi-sample decoder cross-entropy).
 
+    Raises ValueError naming ``batch`` for an empty batch or NaN / inf in ``x``.
+
     Examples
     --------
     >>> import torch
@@ -188,9 +237,9 @@ class CrossEntropyObjective:
         self.samples = check_int(samples, "samples", minimum=1)
 
     def __call__(self, model: nn.Module, batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, Terms]:
-        x, y = _batch(batch)
+        x, y = _batch(batch, model)
         logits = _prediction(_forward(model, x, self.samples))
-        loss, terms = decoder_cross_entropy(logits, y)
+        loss, terms = _decoder_cross_entropy(logits, y, finite=False)
         return loss, {**terms, "accuracy": _accuracy(logits, y)}
 
 
@@ -215,6 +264,18 @@ class SurrogateObjective:
     beta : float or None
         Tishby's beta that gamma stands for (None for ``l2_activation``).
 
+    Notes
+    -----
+    A batch of one sample (the last batch of a loader when n = 1 mod batch size) has
+    no batch variance: with ``log_var`` or ``conditional_log_var`` (and ``samples=1``)
+    its regulariser term is 0, reported as 0, and its loss is the cross-entropy alone.
+    :func:`infoplane.train.fit` averages terms sample-weighted, so in the epoch mean of
+    the regulariser that sample counts as 0 with weight 1/n. Drop it with
+    ``DataLoader(..., drop_last=True)`` if that matters.
+
+    An empty batch, or NaN / inf in ``x``, is a ValueError naming ``batch`` (a plain
+    forward pass of the model lets NaN through).
+
     Examples
     --------
     >>> import torch
@@ -228,27 +289,32 @@ class SurrogateObjective:
 
     def __init__(self, gamma: float, regularizer: str = "conditional_log_var", samples: int = 1) -> None:
         self.gamma = check_float(gamma, "gamma", low=0.0)
-        if regularizer not in REGULARIZERS:
+        if not isinstance(regularizer, str) or regularizer not in REGULARIZERS:
             raise ValueError(f"regularizer: expected one of {sorted(REGULARIZERS)}, got {regularizer!r}")
         self.regularizer = regularizer
         self.samples = check_int(samples, "samples", minimum=1)
         self.beta = gamma_to_beta(self.gamma, regularizer) if regularizer in GAMMA_MEANS else None
 
     def __call__(self, model: nn.Module, batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, Terms]:
-        x, y = _batch(batch)
+        x, y = _batch(batch, model)
         output = _forward(model, x, self.samples)
         logits = _prediction(output)
-        ce, terms = decoder_cross_entropy(logits, y)
+        ce, terms = _decoder_cross_entropy(logits, y, finite=False)
         z = _field(output, "z", "use a bottleneck model whose forward returns (logits, z)")
         if z.ndim == 3:  # (samples, batch, d): every sample is a draw of Z given its y
             y_rep = y.repeat(z.shape[0])
             z = z.reshape(-1, z.shape[-1])
         else:
             y_rep = y
-        if self.regularizer == "conditional_log_var":
-            reg = conditional_log_var(z, y_rep)
+        z = _check_latent(z, finite=False)   # NaN from a diverged model: a NaN loss for fit to report
+        if z.shape[0] < 2 and self.regularizer != "l2_activation":
+            reg = z.new_zeros(())  # one sample has no batch variance: the regulariser is skipped
+        elif self.regularizer == "conditional_log_var":
+            reg = _conditional_log_var(z, y_rep.reshape(-1).to(z.device), 1e-8)
+        elif self.regularizer == "log_var":
+            reg = _log_var(z, 1e-8)
         else:
-            reg = REGULARIZERS[self.regularizer](z)
+            reg = _l2_activation(z)
         loss = ce + self.gamma * reg
         return loss, {**terms, self.regularizer: reg, "accuracy": _accuracy(logits, y)}
 
@@ -307,6 +373,8 @@ class VIB:
     samples : int
         Latent samples per input for the decoder cross-entropy.
 
+    Raises ValueError naming ``batch`` for an empty batch or NaN / inf in ``x``.
+
     Examples
     --------
     >>> import torch
@@ -347,10 +415,10 @@ class VIB:
             -1, mean.shape[0]).mean(0)
 
     def __call__(self, model: nn.Module, batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, Terms]:
-        x, y = _batch(batch)
+        x, y = _batch(batch, model)
         output = _forward(model, x, self.samples)
         logits = _prediction(output)
-        ce, terms = decoder_cross_entropy(logits, y)
+        ce, terms = _decoder_cross_entropy(logits, y, finite=False)
         kl = self.rate(output, getattr(model, "marginal", None)).mean()
         return ce + self.beta * kl, {**terms, "kl": kl, "accuracy": _accuracy(logits, y)}
 
@@ -370,6 +438,8 @@ class CEB:
         Weight of the residual-information bound (>= 0).
     samples : int
 
+    Raises ValueError naming ``batch`` for an empty batch or NaN / inf in ``x``.
+
     Examples
     --------
     >>> import torch
@@ -386,7 +456,7 @@ class CEB:
         self.beta = convert_beta(self.gamma, "beta_prime", "beta")
 
     def __call__(self, model: nn.Module, batch: Sequence[torch.Tensor]) -> tuple[torch.Tensor, Terms]:
-        x, y = _batch(batch)
+        x, y = _batch(batch, model)
         backward = getattr(model, "backward_encoding", None)
         if backward is None:
             raise ValueError("model: CEB needs a backward encoder b(z|y) (a GaussianEncoderClassifier "
@@ -394,7 +464,7 @@ class CEB:
         b_mean, b_log_var = backward(y)
         output = _forward(model, x, self.samples)
         logits = _prediction(output)
-        ce, terms = decoder_cross_entropy(logits, y)
+        ce, terms = _decoder_cross_entropy(logits, y, finite=False)
         needs = "CEB needs a Gaussian encoder whose forward returns (logits, z, mean, log_var)"
         kl = gaussian_kl(_field(output, "mean", needs), _field(output, "log_var", needs),
                          b_mean, b_log_var).mean()

@@ -13,6 +13,8 @@ differentiable 0-d tensor in nats (``l2_activation`` in squared units of Z).
   with the same second moment has the largest entropy), the loosest of the three and
   the regularizer hidden in VIB's KL term (appendix A.7).
 
+Each takes a finite batch: NaN or inf in ``z`` is a ValueError naming ``z``.
+
 The variances are batch estimates (``unbiased=False``, i.e. divided by the number of
 samples), so the bounds are approximate ("lessapprox" in Observation 7). A small
 ``eps`` added to every variance keeps the logarithm finite for a constant feature.
@@ -26,7 +28,7 @@ from infoplane._gaussian import gaussian_entropy
 from infoplane._validation import check_float
 
 
-def _check_latent(z: torch.Tensor, name: str = "z") -> torch.Tensor:
+def _check_latent(z: torch.Tensor, name: str = "z", finite: bool = True) -> torch.Tensor:
     if not isinstance(z, torch.Tensor):
         raise ValueError(f"{name}: expected a torch.Tensor, got {type(z).__name__}")
     if z.ndim == 1:
@@ -35,8 +37,12 @@ def _check_latent(z: torch.Tensor, name: str = "z") -> torch.Tensor:
         raise ValueError(f"{name}: expected shape (batch, dim), got {tuple(z.shape)}")
     if z.shape[0] < 1 or z.shape[1] < 1:
         raise ValueError(f"{name}: expected a non-empty batch, got shape {tuple(z.shape)}")
+    if z.is_complex() or z.dtype == torch.bool:
+        raise ValueError(f"{name}: expected real numbers, got dtype {z.dtype}")
     if not z.is_floating_point():
         z = z.float()
+    if finite and not bool(torch.isfinite(z).all()):
+        raise ValueError(f"{name}: contains NaN or infinite values")
     return z
 
 
@@ -63,7 +69,10 @@ def l2_activation(z: torch.Tensor) -> torch.Tensor:
     >>> float(l2_activation(torch.tensor([[3.0, 4.0], [0.0, 0.0]])))
     12.5
     """
-    z = _check_latent(z)
+    return _l2_activation(_check_latent(z))
+
+
+def _l2_activation(z: torch.Tensor) -> torch.Tensor:
     return z.pow(2).sum(dim=1).mean()
 
 
@@ -96,6 +105,10 @@ def log_var(z: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """
     z = _check_latent(z)
     eps = check_float(eps, "eps", low=0.0)
+    return _log_var(z, eps)
+
+
+def _log_var(z: torch.Tensor, eps: float) -> torch.Tensor:
     if z.shape[0] < 2:
         raise ValueError(f"z: needs at least 2 samples for a variance, got {z.shape[0]}")
     var = z.var(dim=0, unbiased=False)
@@ -140,12 +153,19 @@ def conditional_log_var(z: torch.Tensor, y: torch.Tensor, eps: float = 1e-8) -> 
     z = _check_latent(z)
     eps = check_float(eps, "eps", low=0.0)
     if not isinstance(y, torch.Tensor):
-        y = torch.as_tensor(y)
+        try:
+            y = torch.as_tensor(y)
+        except (TypeError, ValueError, RuntimeError):
+            raise ValueError(f"y: expected integer class labels, got {type(y).__name__}") from None
     y = y.reshape(-1).to(z.device)
     if y.shape[0] != z.shape[0]:
         raise ValueError(f"y: expected {z.shape[0]} labels to match z, got {y.shape[0]}")
-    if y.is_floating_point():
+    if y.is_floating_point() or y.is_complex():
         raise ValueError("y: expected integer class labels")
+    return _conditional_log_var(z, y, eps)
+
+
+def _conditional_log_var(z: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
     if z.shape[0] < 2:
         raise ValueError(f"z: needs at least 2 samples for a variance, got {z.shape[0]}")
     classes, index, counts = torch.unique(y, return_inverse=True, return_counts=True)
@@ -160,7 +180,7 @@ def conditional_log_var(z: torch.Tensor, y: torch.Tensor, eps: float = 1e-8) -> 
     var = sq / n
     usable = counts >= 2
     if not bool(usable.any()):
-        return log_var(z, eps)
+        return _log_var(z, eps)
     per_class = gaussian_entropy(torch.log(var[usable] + eps))
     weights = counts[usable].to(z.dtype)
     return (weights * per_class).sum() / weights.sum()

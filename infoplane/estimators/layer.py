@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from infoplane._validation import check_int
+from infoplane._validation import check_float, check_int
 from infoplane.estimators.entropy import discrete_entropy, entropy
 from infoplane.estimators.ksg import mutual_information_discrete
 
@@ -64,9 +64,10 @@ def estimate_layer(z: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, e
     k : int
         Neighbours of the ``"kl"`` estimators.
     h_z_given_x : float
-        Known H[Z|X] in nats (the entropy of the noise on Z); I(X;Z) = H[Z] - H[Z|X].
+        Known H[Z|X] in nats (the entropy of the noise on Z; a finite number, negative
+        for noise narrower than zero-entropy noise); I(X;Z) = H[Z] - H[Z|X].
     label_entropy : float
-        H[Y|X] in nats (0 for labels that are a function of the input).
+        H[Y|X] in nats, finite and >= 0 (0 for labels that are a function of the input).
     estimator_kwargs : dict, optional
         Passed to :func:`infoplane.estimators.entropy` (``bin_width`` for
         ``"binning"``, ``noise_variance`` for ``"kde"``).
@@ -97,11 +98,15 @@ def estimate_layer(z: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, e
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator: expected one of {ESTIMATORS}, got {estimator!r}")
     k = check_int(k, "k", minimum=1)
+    h_z_given_x = check_float(h_z_given_x, "h_z_given_x")
+    label_entropy = check_float(label_entropy, "label_entropy", low=0.0)
     z = z.detach().cpu().double().numpy() if isinstance(z, torch.Tensor) else np.asarray(z, dtype=float)
     if z.ndim == 1:
         z = z[:, None]
     y = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
     y = y.reshape(-1)
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        raise ValueError("y: contains NaN or infinite values")
     if z.ndim != 2 or z.shape[0] != y.shape[0]:
         raise ValueError(f"y: expected {z.shape[0]} labels to match z, got {y.shape[0]}")
     if not np.isfinite(z).all():

@@ -38,7 +38,14 @@ from torch import nn
 from infoplane._nn import mlp, seeded
 from infoplane._nn import randn as _randn
 from infoplane._validation import check_float, check_int
-from infoplane.inn._checks import check_hidden, check_pair_batch, check_y_star
+from infoplane.inn._checks import (
+    check_dtype,
+    check_finite_batch,
+    check_hidden,
+    check_pair_batch,
+    check_seed,
+    check_y_star,
+)
 
 __all__ = ["ABCResult", "ConditionalVAE", "ConditionalVAELoss", "CVAEOutput", "abc_rejection"]
 
@@ -120,7 +127,7 @@ def abc_rejection(forward: Callable, sample_prior: Callable, y_star: torch.Tenso
         raise ValueError(f"sample_prior: expected a callable, got {sample_prior!r}")
     y_star = check_y_star(y_star)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
-    seed = check_int(seed, "seed", minimum=0)
+    seed = check_seed(seed)
     max_simulations = check_int(max_simulations, "max_simulations", minimum=1)
     if (epsilon is None) == (quantile is None):
         raise ValueError("epsilon: give exactly one of epsilon (threshold) or quantile")
@@ -247,11 +254,23 @@ class ConditionalVAE(nn.Module):
         >>> tuple(mean.shape), tuple(log_var.shape)
         ((4, 3), (4, 3))
         """
+        self._check(x, self.x_dim, "x")
+        self._check(y, self.y_dim, "y", rows=x.shape[0])
         mean, log_var = self.encoder(torch.cat([x, y], 1)).chunk(2, dim=1)
         return mean, log_var
 
+    def _check(self, t: torch.Tensor, width: int, name: str, rows: int | None = None) -> None:
+        """Shape (n, width) and the parameters' dtype, else ValueError naming ``name`` (no NaN check)."""
+        if not isinstance(t, torch.Tensor) or t.ndim != 2 or t.shape[1] != width or (
+                rows is not None and t.shape[0] != rows):
+            got = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+            raise ValueError(f"{name}: expected shape ({'n' if rows is None else rows}, {width}), got {got}")
+        check_dtype(t, self, name)
+
     def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Map latent codes ``z`` (n, latent_dim) and observations ``y`` (n, y_dim) to ``x`` (n, x_dim)."""
+        self._check(z, self.latent_dim, "z")
+        self._check(y, self.y_dim, "y", rows=z.shape[0])
         return self.decoder(torch.cat([z, y], 1))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor,
@@ -281,7 +300,7 @@ class ConditionalVAE(nn.Module):
         p = next(self.parameters())
         y = y.to(p)
         if generator is None and seed is not None:
-            generator = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+            generator = torch.Generator().manual_seed(check_seed(seed))
         z = _randn((y.shape[0] * n, self.latent_dim), y, generator)
         x = self.decode(z, y.repeat_interleave(n, 0))
         return x.reshape(y.shape[0], n, self.x_dim)
@@ -295,6 +314,8 @@ class ConditionalVAELoss:
     squared); the KL (nats) is summed over the latent and averaged over the batch.
     Thesis B.5.2 weighs reconstruction 15:1 against the KL, which on the arm matches
     ``recon_weight = 15 * 4`` (the squared error summed over the 4 features).
+    An empty batch, or NaN / inf in ``x`` or ``y``, is a ValueError naming ``batch``
+    (the model's forward checks shapes and dtypes only and lets NaN through).
 
     Parameters
     ----------
@@ -320,7 +341,7 @@ class ConditionalVAELoss:
                  generator: torch.Generator | None = None) -> None:
         self.recon_weight = check_float(recon_weight, "recon_weight", low=0.0, low_open=True)
         if generator is None and seed is not None:
-            generator = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+            generator = torch.Generator().manual_seed(check_seed(seed))
         self.generator = generator
 
     def __call__(self, model: ConditionalVAE,
@@ -329,6 +350,7 @@ class ConditionalVAELoss:
         if not isinstance(model, ConditionalVAE):
             raise TypeError(f"model: expected a ConditionalVAE, got {type(model).__name__}")
         x, y = check_pair_batch(batch, model.x_dim, model.y_dim)
+        check_finite_batch(x, y)
         x_hat, _, mu, log_var = model(x, y, generator=self.generator)
         recon = (x_hat - x).pow(2).mean()
         kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(1).mean()   # nats, closed form

@@ -34,7 +34,7 @@ from torch.nn import functional as F
 
 from infoplane._nn import mlp
 from infoplane._validation import check_float, check_int
-from infoplane.inn._checks import check_dims, check_hidden
+from infoplane.inn._checks import check_dims, check_dtype, check_hidden, check_seed
 
 SubnetConstructor = Callable[[int, int], nn.Module]
 
@@ -130,6 +130,8 @@ class InvertibleBlock(nn.Module):
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             shape = ", ".join(map(str, expected))
             raise ValueError(f"x: {type(self).__name__} expects shape (batch, {shape}), got {got}")
+        if not x.is_floating_point():
+            raise ValueError(f"x: {type(self).__name__} expects a floating-point tensor, got dtype {x.dtype}")
 
     def _zeros(self, x: torch.Tensor) -> torch.Tensor:
         return x.new_zeros(x.shape[0])
@@ -225,6 +227,7 @@ class AffineCoupling(InvertibleBlock):
                 rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the block; returns ``(y, log_det)`` with ``log_det`` in nats per sample."""
         self._check_input(x, rev)
+        check_dtype(x, self)
         c = self._condition(c, x)
         a, b = torch.split(x, self.split_sizes, dim=1)
         dims = tuple(range(1, x.ndim))
@@ -280,7 +283,10 @@ class RandomOrthogonal(InvertibleBlock):
 
     Vectors are multiplied by a seeded Haar-random orthogonal matrix ``W``; images have
     their channels mixed by the same ``W`` at every pixel (a 1x1 convolution). The
-    matrix is a buffer (saved, not trained); ``log|det W| = 0``.
+    matrix is a buffer (saved, not trained); ``log|det W| = 0``. The matrix follows the
+    input's dtype: a float64 input is rotated by the exact float64 matrix (drawn in
+    float64 from the seed), whatever the dtype of the buffer; a non-floating input is a
+    ValueError naming ``x``.
 
     Examples
     --------
@@ -294,17 +300,28 @@ class RandomOrthogonal(InvertibleBlock):
 
     def __init__(self, dims_in: Sequence[int], seed: int = 0, cond_dims: Sequence[int] | None = None) -> None:
         super().__init__(dims_in, cond_dims)
-        self.seed = check_int(seed, "seed", minimum=0)
+        self.seed = check_seed(seed)
         self.register_buffer("weight", _random_orthogonal(self.dims_in[0], self.seed).float())
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None,
                 rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Rotate ``x`` (or un-rotate when ``rev``); log-det is zero."""
         self._check_input(x, rev)
-        w = self.weight.to(x.dtype)
+        if x.dtype == torch.float64 and self.weight.dtype != torch.float64:
+            w = self._exact_weight(x.device)
+        else:
+            w = self.weight.to(x.dtype)
         w = w.t() if rev else w
         y = x @ w.t() if x.ndim == 2 else torch.einsum("ij,bjhw->bihw", w, x)
         return y, self._zeros(x)
+
+    def _exact_weight(self, device: torch.device) -> torch.Tensor:
+        """The float64 matrix of ``seed`` on ``device`` (cached; not part of the state dict)."""
+        cache = self.__dict__.get("_float64_weight")
+        if cache is None or cache.device != device:
+            cache = _random_orthogonal(self.dims_in[0], self.seed).to(device)
+            self.__dict__["_float64_weight"] = cache
+        return cache
 
     def _apply(self, fn: Callable, recurse: bool = True) -> RandomOrthogonal:
         # keep the float64 master copy exact when switching dtype with .double()
@@ -329,7 +346,7 @@ class Permutation(InvertibleBlock):
 
     def __init__(self, dims_in: Sequence[int], seed: int = 0, cond_dims: Sequence[int] | None = None) -> None:
         super().__init__(dims_in, cond_dims)
-        gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+        gen = torch.Generator().manual_seed(check_seed(seed))
         perm = torch.randperm(self.dims_in[0], generator=gen)
         self.register_buffer("perm", perm)
         self.register_buffer("perm_inv", torch.argsort(perm))
@@ -347,7 +364,9 @@ class ActNorm(InvertibleBlock):
     ``y = x * exp(log_scale) + bias``. On the first forward (not reverse) call, the
     parameters are set so that this batch comes out with zero mean and unit variance
     per feature (Kingma & Dhariwal 2018); the flag is a buffer, so a loaded state dict
-    is not re-initialised. log|det| = ``sum(log_scale) * H * W``.
+    is not re-initialised. log|det| = ``sum(log_scale) * H * W``. An initialisation
+    batch holding NaN or inf is refused (ValueError naming ``x``; the block stays
+    uninitialised), so one bad batch cannot poison every later output.
 
     Examples
     --------
@@ -366,6 +385,9 @@ class ActNorm(InvertibleBlock):
         self.register_buffer("initialized", torch.tensor(False))
 
     def _initialize(self, x: torch.Tensor) -> None:
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError("x: ActNorm's data-dependent initialisation needs a finite batch, got NaN or "
+                             "infinite values (the block stays uninitialised)")
         dims = [0] + list(range(2, x.ndim))
         with torch.no_grad():
             mean = x.mean(dim=dims, keepdim=True)

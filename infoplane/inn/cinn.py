@@ -32,7 +32,7 @@ from torch import nn
 from infoplane._gaussian import standard_normal_log_prob
 from infoplane._nn import mlp, seeded
 from infoplane._validation import check_float, check_int
-from infoplane.inn._checks import check_dims, check_hidden
+from infoplane.inn._checks import check_dims, check_dtype, check_finite_batch, check_hidden, check_seed
 from infoplane.inn.blocks import (
     ActNorm,
     ConditionalAffineCoupling,
@@ -120,6 +120,8 @@ class CINN(nn.Module):
                  dtype: torch.dtype | None = None) -> None:
         super().__init__()
         self.dims = check_dims(dims, "dims")
+        if len(self.dims) == 1 and self.dims[0] < 2:
+            raise ValueError(f"dims: a cINN's coupling blocks need at least 2 features, got {self.dims}")
         hidden = check_hidden(hidden)
         cond_hidden = (hidden[0],) if cond_hidden is None else check_hidden(cond_hidden, "cond_hidden")
         conv_hidden = ((max(1, hidden[0] // 2),) * 2 if conv_hidden is None
@@ -131,7 +133,8 @@ class CINN(nn.Module):
         if noise_kind not in NOISE_KINDS:
             raise ValueError(f"noise_kind: expected one of {NOISE_KINDS}, got {noise_kind!r}")
         self.noise_kind = noise_kind
-        self.seed = 0 if seed is None else check_int(seed, "seed", minimum=0)
+        # the rotations take seed + 10000 + k: keep them in torch's range
+        self.seed = 0 if seed is None else check_seed(seed, limit=2**64 - 2**20)
         self.noise_generator = torch.Generator().manual_seed(self.seed)   # CPU: same draws on any device
 
         self.n_classes: int | None = None
@@ -203,7 +206,13 @@ class CINN(nn.Module):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor,
                 rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        """``z = f(x; phi(y))`` (or ``x = f^{-1}(z; phi(y))`` when ``rev``) and log|det J| in nats."""
+        """``z = f(x; phi(y))`` (or ``x = f^{-1}(z; phi(y))`` when ``rev``) and log|det J| in nats.
+
+        ``x`` must have the dtype of the model's parameters (else a ValueError naming
+        ``x``); NaN in ``x`` passes through (:func:`conditional_nll_loss` refuses it).
+        """
+        if isinstance(x, torch.Tensor):
+            check_dtype(x, self.inn)
         c = self.features(y)
         if c.shape[0] != x.shape[0]:
             raise ValueError(f"y: has {c.shape[0]} rows but x has {x.shape[0]}")
@@ -279,6 +288,9 @@ def conditional_nll_loss(model: CINN, batch: tuple[torch.Tensor, torch.Tensor]
     mean NLL per dimension (nats/dim, so learning rates carry over between data sizes);
     the terms, detached tensors, are ``nll`` (mean nats per sample) and
     ``bits_per_dim`` (its value in bits per dimension, :func:`infoplane.metrics.bits_per_dim`).
+    ``x`` of any floating dtype is cast to the model's. An empty batch, or NaN / inf in
+    ``x``, is a ValueError naming ``batch`` (checked before the forward pass, so it
+    cannot reach an uninitialised :class:`~infoplane.inn.ActNorm`).
 
     Examples
     --------
@@ -293,9 +305,14 @@ def conditional_nll_loss(model: CINN, batch: tuple[torch.Tensor, torch.Tensor]
     >>> "train/bits_per_dim" in history[-1]
     True
     """
+    if not isinstance(model, CINN):
+        raise TypeError(f"model: expected a CINN, got {type(model).__name__}")
     if not isinstance(batch, (tuple, list)) or len(batch) != 2:
         raise ValueError("batch: expected a pair (x, y)")
     x, y = batch
+    if not isinstance(x, torch.Tensor) or x.ndim == 0:
+        raise ValueError(f"batch: expected x to be a tensor of shape (batch, *dims), got {type(x).__name__}")
+    check_finite_batch(x)
     x = x.to(model._dtype())
     if model.training:
         x = model.dequantize(x)

@@ -45,7 +45,14 @@ from torch.nn import functional as F
 from infoplane._nn import mlp, seeded
 from infoplane._nn import randn as _randn
 from infoplane._validation import check_float, check_int
-from infoplane.inn._checks import check_hidden, check_pair_batch, check_y_star
+from infoplane.inn._checks import (
+    check_dtype,
+    check_finite_batch,
+    check_hidden,
+    check_pair_batch,
+    check_seed,
+    check_y_star,
+)
 from infoplane.inn.blocks import AffineCoupling, Permutation, RandomOrthogonal
 from infoplane.inn.flow import SequenceINN
 from infoplane.metrics.mmd import mmd
@@ -139,7 +146,8 @@ class InverseINN(nn.Module):
         self.y_loss = y_loss
         n_blocks = check_int(n_blocks, "n_blocks", minimum=1)
         hidden = check_hidden(hidden)
-        seed_value = 0 if seed is None else check_int(seed, "seed", minimum=0)
+        # the mixings take 1000 * seed + k: keep them in torch's range
+        seed_value = 0 if seed is None else check_seed(seed, limit=2**64 // 1000 - 1)
 
         def subnet(c_in: int, c_out: int) -> nn.Module:
             return mlp([c_in, *hidden, c_out], activation="leaky_relu")
@@ -179,7 +187,15 @@ class InverseINN(nn.Module):
         output : Tensor of shape (n, total_dim)
         log_det : Tensor of shape (n,)
             log|det| of the Jacobian of the full-width map that was run, in nats.
+
+        A wrong width or a dtype other than the parameters' is a ValueError naming
+        ``x``; NaN passes through (:class:`InverseINNLoss` refuses it).
         """
+        width = self.total_dim if rev else self.x_dim
+        if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != width:
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x: expected shape (n, {width}), got {got}")
+        check_dtype(x, self.inn)
         if rev:
             return self.inn(x, rev=True)
         return self.inn(self._pad(x, self.pad_x))
@@ -241,7 +257,7 @@ class InverseINN(nn.Module):
         p = next(self.parameters())
         y = y.to(p)
         if generator is None and seed is not None:
-            generator = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+            generator = torch.Generator().manual_seed(check_seed(seed))
         was_training = self.training
         self.eval()
         yy = y.repeat_interleave(n, 0)
@@ -293,6 +309,10 @@ class InverseINNLoss:
     (unweighted; ``L_y`` in squared units of ``y`` or nats, the MMDs dimensionless) and
     ``ramp``, the factor on ``L_x``.
 
+    The batch is checked at the door: fewer than 2 samples (the MMD terms need two;
+    use ``drop_last=True`` when n = 1 mod batch size), or NaN / inf in ``x`` or ``y``,
+    is a ValueError naming ``batch``.
+
     Examples
     --------
     >>> import torch
@@ -321,9 +341,9 @@ class InverseINNLoss:
         self.y_noise = check_float(y_noise, "y_noise", low=0.0)
         self.pad_noise = check_float(pad_noise, "pad_noise", low=0.0)
         self.ramp_start = check_float(ramp_start, "ramp_start", low=0.0, high=1.0, low_open=True)
-        self.ramp_until = check_float(ramp_until, "ramp_until", low=0.0, high=1.0, low_open=True)
+        self.ramp_until = check_float(ramp_until, "ramp_until", low=0.0, high=1.0, low_open=True)  # no 1/0
         if generator is None and seed is not None:
-            generator = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+            generator = torch.Generator().manual_seed(check_seed(seed))
         self.generator = generator
         self.progress = 1.0
 
@@ -348,6 +368,7 @@ class InverseINNLoss:
         if not isinstance(model, InverseINN):
             raise TypeError(f"model: expected an InverseINN, got {type(model).__name__}")
         x, y = check_pair_batch(batch, model.x_dim, model.y_dim)
+        check_finite_batch(x, y, min_samples=2)
         w, gen = self.weights, self.generator
         n = x.shape[0]
         out, _ = model(x)

@@ -44,6 +44,17 @@ AXES = {
 }
 
 
+def _check_rows(rows: object) -> list[Row]:
+    """The table as a list of dicts, else TypeError naming ``rows``."""
+    if isinstance(rows, (str, bytes, dict)) or not isinstance(rows, Iterable):
+        raise TypeError(f"rows: expected a list of dicts (the table), got {type(rows).__name__}")
+    rows = list(rows)
+    for row in rows:
+        if not isinstance(row, dict):
+            raise TypeError(f"rows: expected a list of dicts (the table), got a {type(row).__name__}")
+    return rows
+
+
 def _runs(rows: Iterable[Row], layer: str | None) -> dict[str, list[Row]]:
     runs: dict[str, list[dict]] = {}
     for row in rows:
@@ -125,6 +136,7 @@ def plot_trajectories(rows: Sequence[Row], ax: Axes | None = None, axes: str = "
     """
     import matplotlib.pyplot as plt
 
+    rows = _check_rows(rows)
     if axes not in AXES:
         raise ValueError(f"axes: expected one of {sorted(AXES)}, got {axes!r}")
     if ax is None:
@@ -190,6 +202,9 @@ def plot_entropies(rows: Sequence[Row], quantity: str = "h_z", ax: Axes | None =
     """
     import matplotlib.pyplot as plt
 
+    rows = _check_rows(rows)
+    if not isinstance(quantity, str):
+        raise ValueError(f"quantity: expected a column name such as 'h_z', got {quantity!r}")
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5))
     runs = _runs(rows, layer)
@@ -232,6 +247,7 @@ def comparison_figure(rows: Sequence[Row], objectives: Sequence[str] | None = No
     """
     import matplotlib.pyplot as plt
 
+    rows = _check_rows(rows)
     if objectives is None:
         objectives = list(dict.fromkeys(r.get("objective", "run") for r in rows))
     objectives = list(objectives)

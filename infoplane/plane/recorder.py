@@ -121,6 +121,17 @@ def _prediction(output: Any) -> torch.Tensor:
     return output if isinstance(output, torch.Tensor) else output[0]
 
 
+def _as_tensor(value: object, name: str) -> torch.Tensor:
+    """``torch.as_tensor(value)`` of real numbers, else ValueError naming ``name``."""
+    try:
+        tensor = torch.as_tensor(value)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{name}: expected an array of numbers ({err})") from None
+    if tensor.is_complex():
+        raise ValueError(f"{name}: expected real numbers, got dtype {tensor.dtype}")
+    return tensor
+
+
 def _kde_noise_entropy(noise_variance: float, dim: int) -> float:
     """Entropy in nats of the KDE kernel noise N(0, s I) in ``dim`` dimensions, d/2 ln(2 pi e s)."""
     return 0.5 * dim * (LOG_2PIE + math.log(noise_variance))
@@ -207,13 +218,18 @@ class InformationPlane(Callback):
                  estimator_kwargs: dict[str, Any] | None = None, ross: bool = False) -> None:
         if estimator not in ESTIMATORS:
             raise ValueError(f"estimator: expected one of {ESTIMATORS}, got {estimator!r}")
-        x, y = torch.as_tensor(x), torch.as_tensor(y).reshape(-1)
+        x, y = _as_tensor(x, "x"), _as_tensor(y, "y").reshape(-1)
+        if x.ndim == 0:
+            raise ValueError("x: expected a batch of inputs (n, ...), got a scalar")
         if x.shape[0] != y.shape[0]:
             raise ValueError(f"y: expected {x.shape[0]} labels to match x, got {y.shape[0]}")
         if y.is_floating_point():
             raise ValueError("y: expected integer class labels")
         self.max_samples = check_int(max_samples, "max_samples", minimum=2)
-        gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+        seed = check_int(seed, "seed", minimum=0)
+        if seed >= 2**64:
+            raise ValueError(f"seed: expected an integer in [0, 2**64) (torch's generators), got {seed}")
+        gen = torch.Generator().manual_seed(seed)
         if x.shape[0] > self.max_samples:
             keep = torch.randperm(x.shape[0], generator=gen)[: self.max_samples].sort().values
             x, y = x[keep], y[keep]

@@ -1,7 +1,7 @@
 """The information-plane table: a list of dicts (one row per run, record and layer), on disk.
 
 :func:`save_table` writes CSV or JSON by the file suffix; :func:`load_table` reads it
-back identically (ints stay ints, floats floats, other values strings). Columns are the
+back identically (ints stay ints, floats floats, strings strings). Columns are the
 recorder's (:data:`infoplane.plane.QUANTITIES`: ``i_xz``, ``i_zy``, ``h_z``, ... in
 nats) plus the run's own (``run``, ``epoch``, ``step``, ``layer``, parameters).
 
@@ -30,6 +30,12 @@ _INT = re.compile(r"^[+-]?\d+$")
 
 
 def _parse(cell: str) -> int | float | str:
+    if cell.startswith('"'):  # a string written as JSON (it would otherwise read back as a number)
+        try:
+            value = json.loads(cell)
+        except ValueError:
+            return cell
+        return value if isinstance(value, str) else cell
     if _INT.match(cell):
         return int(cell)
     try:
@@ -38,13 +44,34 @@ def _parse(cell: str) -> int | float | str:
         return cell
 
 
+def _cell(value: Any) -> Any:
+    """A CSV cell: ``repr`` of a float; a string that would not read back as itself as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str) and (value == "" or _parse(value) != value):
+        return json.dumps(value)  # "007" -> '"007"', "" -> '""', '"a"' -> '"\\"a\\""'
+    return value
+
+
+def _check_path(path: object) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path: expected a file name (str or os.PathLike), got {type(path).__name__}")
+    return Path(path)
+
+
 def save_table(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
     """Write a list of dicts to CSV or JSON (by the suffix of ``path``); returns the path.
 
     CSV cells hold ``repr`` of floats, so :func:`load_table` restores the same values
-    (ints stay ints, floats floats, other values strings; a key missing from a row is
-    written as an empty cell and left out again on loading). Values are written as
-    they are (information quantities in nats).
+    (ints stay ints, floats floats, strings strings: a string that would read back as
+    something else, such as ``"007"``, ``"1.5"``, ``"nan"``, ``""`` or one starting
+    with a double quote, is written as a JSON string literal, ``"007"`` with its
+    quotes; a key missing from a row is written as an empty cell and left out again
+    on loading). Other values (bools, ...) are written with ``str`` and read back as
+    strings; JSON keeps them. Values are written as they are (information
+    quantities in nats).
 
     Examples
     --------
@@ -54,7 +81,10 @@ def save_table(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> 
     >>> load_table(save_table(rows, os.path.join(tempfile.mkdtemp(), "t.csv"))) == rows
     True
     """
-    path = Path(path)
+    if isinstance(rows, (str, bytes, dict)) or not isinstance(rows, Sequence) or not all(
+            isinstance(row, dict) for row in rows):
+        raise TypeError(f"rows: expected a list of dicts, got {type(rows).__name__}")
+    path = _check_path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
         raise ValueError(f"path: expected a .csv or .json file name, got {path.name!r}")
@@ -70,8 +100,7 @@ def save_table(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> 
         writer = csv.writer(f)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(["" if row.get(c) is None else repr(row[c]) if isinstance(row[c], float)
-                             else row[c] for c in columns])
+            writer.writerow([_cell(row.get(c)) for c in columns])
     return path
 
 
@@ -86,7 +115,7 @@ def load_table(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     >>> load_table(p)
     [{'run': 'a', 'epoch': 3, 'i_zy': 1.5}]
     """
-    path = Path(path)
+    path = _check_path(path)
     if path.suffix.lower() == ".json":
         return json.loads(path.read_text())
     with path.open(newline="") as f:
