@@ -691,7 +691,7 @@ def _finite_batch(batch: Any) -> bool:
     return True
 
 
-def _loss_error(err: BaseException, batch: Any, epoch: int, step: int) -> DivergenceError | None:
+def _loss_error(err: BaseException, batch: Any, epoch: int, step: int | None) -> DivergenceError | None:
     """A ValueError about non-finite numbers raised during a step, as a DivergenceError.
 
     Not when the batch itself holds NaN or inf: that is bad input, and stays a ValueError.
@@ -701,7 +701,8 @@ def _loss_error(err: BaseException, batch: Any, epoch: int, step: int) -> Diverg
     match = _NONFINITE_ERROR.match(str(err))
     if match is None or not _finite_batch(batch):
         return None
-    return DivergenceError(f"training diverged at epoch {epoch}, step {step}: term {match.group(1)!r} "
+    where = f"step {step}" if step is not None else "on val_loader"
+    return DivergenceError(f"training diverged at epoch {epoch}, {where}: term {match.group(1)!r} "
                            f"turned non-finite ({type(err).__name__}: {err}); {_HINT}",
                            term=match.group(1), epoch=epoch, step=step)
 
@@ -929,7 +930,13 @@ def fit(model: nn.Module, loss_fn: LossFn, train_loader: Iterable, optimizer: Op
             row: dict[str, float] = {"epoch": state.epoch, "steps": steps, **step.lr()}
             row.update({f"train/{k}": v / max(count, 1) for k, v in sums.items()})
             if val_loader is not None:
-                val = _evaluate(model, loss_fn, val_loader, dev, "val_loader")
+                try:
+                    val = _evaluate(model, loss_fn, val_loader, dev, "val_loader")
+                except ValueError as err:   # "nll: contains NaN" from a diverged model's validation
+                    diverged = _loss_error(err, None, state.epoch, None)
+                    if diverged is None:
+                        raise
+                    raise diverged from err
                 bad = {f"val/{k}": v for k, v in val.items() if not math.isfinite(v)}
                 if bad:
                     raise _diverged(state.epoch, None, bad, extra=" (on val_loader)")
