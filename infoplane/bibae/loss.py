@@ -144,7 +144,9 @@ class BIBAELoss:
         if not isinstance(model, BIBAE):
             raise TypeError(f"model: expected a BIBAE, got {type(model).__name__}")
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        if not isinstance(x, torch.Tensor) or not bool(torch.isfinite(x).all()):
+        # one cheap reduction; the elementwise check only when the sum is not finite
+        if not isinstance(x, torch.Tensor) or (not bool(torch.isfinite(x.sum()))
+                                               and not bool(torch.isfinite(x).all())):
             raise ValueError("batch: expected a finite tensor of inputs (or a tuple that starts with one)")
         missing = self.uses_critics - set(model.critics)
         if missing:
@@ -190,7 +192,8 @@ class BIBAELoss:
             codebook = model.quantizer.codebook[out.codes]
             loss = loss + F.mse_loss(codebook, out.mean.detach()) \
                 + self.commitment * F.mse_loss(out.mean, codebook.detach())
-        terms["reconstruction_mse"] = F.mse_loss(self._mean_of(out.x_hat).detach(), x)
+        with torch.no_grad():
+            terms["reconstruction_mse"] = F.mse_loss(self._mean_of(out.x_hat), x)
         terms = {k: v.detach() for k, v in terms.items()}
         if critic_losses:
             critic_total = sum(critic_losses)

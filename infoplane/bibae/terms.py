@@ -160,7 +160,8 @@ def log_likelihood_per_example(x: torch.Tensor, x_hat: torch.Tensor, likelihood:
                          f"got {tuple(x_hat.shape)}")
     flat, out = x.reshape(x.shape[0], -1), x_hat.reshape(x.shape[0], -1)
     if likelihood == "bernoulli":
-        if bool(((flat < 0) | (flat > 1)).any()):
+        low, high = torch.aminmax(flat)
+        if bool(low < 0) or bool(high > 1):
             raise ValueError("x: a Bernoulli likelihood needs data in [0, 1]")
         return -F.binary_cross_entropy_with_logits(out, flat, reduction="none").sum(1)
     scale = torch.as_tensor(log_scale, dtype=out.dtype, device=out.device)
