@@ -106,13 +106,29 @@ def gaussian_kl(mu: torch.Tensor, log_var: torch.Tensor, mu2: torch.Tensor | Non
     >>> float(gaussian_kl(torch.tensor([[1.0, 0.0]]), torch.zeros(1, 2)))  # 1/2 ||mu||^2
     0.5
     """
-    if mu.shape != log_var.shape:
+    for name, value in (("mu", mu), ("log_var", log_var), ("mu2", mu2), ("log_var2", log_var2)):
+        if value is not None and (not isinstance(value, torch.Tensor) or not value.is_floating_point()):
+            raise TypeError(f"{name}: expected a floating-point torch.Tensor, got {type(value).__name__}")
+    if mu.shape != log_var.shape or mu.ndim < 1:
         raise ValueError(f"log_var: shape {tuple(log_var.shape)} differs from mu {tuple(mu.shape)}")
     if mu2 is None:
         mu2 = torch.zeros_like(mu)
     if log_var2 is None:
         log_var2 = torch.zeros_like(log_var)
-    return 0.5 * (log_var2 - log_var + (log_var.exp() + (mu - mu2).pow(2)) / log_var2.exp() - 1.0).sum(-1)
+    for name, value in (("mu2", mu2), ("log_var2", log_var2)):
+        try:
+            fits = torch.broadcast_shapes(value.shape, mu.shape) == mu.shape
+        except RuntimeError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{name}: shape {tuple(value.shape)} does not broadcast to mu {tuple(mu.shape)}")
+    kl = 0.5 * (log_var2 - log_var + (log_var.exp() + (mu - mu2).pow(2)) / log_var2.exp() - 1.0).sum(-1)
+    if not bool(torch.isfinite(kl).all()):      # one check of the result; then find the culprit
+        for name, value in (("mu", mu), ("log_var", log_var), ("mu2", mu2), ("log_var2", log_var2)):
+            if not bool(torch.isfinite(value).all()):
+                raise ValueError(f"{name}: contains NaN or infinite values")
+        raise ValueError("log_var: the KL overflows (variances or mean gaps too large for the dtype)")
+    return kl
 
 
 class GaussianMixture(nn.Module):

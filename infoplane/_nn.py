@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from infoplane._validation import check_int
+from infoplane._validation import check_int, check_seed
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh, "elu": nn.ELU,
                "gelu": nn.GELU}
@@ -37,8 +37,10 @@ def mlp(sizes: Sequence[int], activation: str = "relu", last_activation: bool = 
       (2): Linear(in_features=8, out_features=2, bias=True)
     )
     """
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+        raise ValueError(f"sizes: expected a sequence of layer widths, got {sizes!r}")
     sizes = [check_int(s, "sizes", minimum=1) for s in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes: expected at least an input and an output width, got {sizes}")
@@ -93,7 +95,7 @@ def seeded(seed: int | None) -> Iterator[None]:
     if seed is None:
         yield
         return
-    seed = check_int(seed, "seed", minimum=0)
+    seed = check_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield

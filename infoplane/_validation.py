@@ -33,6 +33,27 @@ def check_float(value: object, name: str, *, low: float | None = None, high: flo
     return value
 
 
+def check_seed(seed: object, name: str = "seed", *, limit: int = 2**64) -> int:
+    """A seed for torch's generators: an integer in ``[0, limit)`` (``2**64`` is torch's range)."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= int(seed) < limit:
+        raise ValueError(f"{name}: expected an integer in [0, {limit}), got {seed!r}")
+    return int(seed)
+
+
+def check_finite_tensor(x: object, name: str) -> torch.Tensor:
+    """``x`` as a floating-point tensor without NaN or inf, or a ValueError/TypeError naming ``name``.
+
+    One reduction decides (the elementwise check runs only when the sum is not finite).
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {x.dtype}")
+    if not bool(torch.isfinite(x.sum())) and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    return x
+
+
 def check_base(base: object) -> float:
     """Validate a logarithm base (> 0 and != 1); return it as a float."""
     value = check_float(base, "base", low=0.0, low_open=True)

@@ -186,6 +186,8 @@ class Schedule(Callback):
     """
 
     def __init__(self, target: object, attribute: str, values: Callable[[float], float]) -> None:
+        if not isinstance(attribute, str):
+            raise TypeError(f"attribute: expected an attribute name, got {type(attribute).__name__}")
         if not hasattr(target, attribute):
             raise ValueError(f"attribute: {type(target).__name__} has no attribute {attribute!r}")
         if not callable(values):
@@ -451,6 +453,12 @@ def evaluate_loss(model: nn.Module, loss_fn: LossFn, loader: Iterable,
     >>> sorted(evaluate_loss(model, loss, [(torch.zeros(4, 2),)]))
     ['loss']
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected an nn.Module, got {type(model).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn: expected a callable, got {type(loss_fn).__name__}")
+    if isinstance(loader, (str, bytes)) or not isinstance(loader, Iterable):
+        raise TypeError(f"loader: expected an iterable of batches, got {type(loader).__name__}")
     if device is not None:
         dev = default_device(device)
     else:

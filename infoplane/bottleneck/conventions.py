@@ -119,7 +119,7 @@ def gamma_to_beta(gamma: float, regularizer: str) -> float:
     >>> gamma_to_beta(0.5, "conditional_log_var"), gamma_to_beta(0.5, "log_var")
     (3.0, 2.0)
     """
-    if regularizer not in GAMMA_MEANS:
+    if not isinstance(regularizer, str) or regularizer not in GAMMA_MEANS:
         raise ValueError(f"regularizer: gamma maps to beta only for {sorted(GAMMA_MEANS)}, "
                          f"got {regularizer!r} (E||Z||^2 does not approximate an entropy)")
     return _convert(gamma, GAMMA_MEANS[regularizer], "beta", "gamma")
@@ -134,7 +134,7 @@ def beta_to_gamma(beta: float, regularizer: str) -> float:
     >>> beta_to_gamma(3.0, "conditional_log_var")
     0.5
     """
-    if regularizer not in GAMMA_MEANS:
+    if not isinstance(regularizer, str) or regularizer not in GAMMA_MEANS:
         raise ValueError(f"regularizer: gamma maps to beta only for {sorted(GAMMA_MEANS)}, "
                          f"got {regularizer!r}")
     return _convert(beta, "beta", GAMMA_MEANS[regularizer], "beta")

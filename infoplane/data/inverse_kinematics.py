@@ -14,11 +14,12 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from numpy.typing import ArrayLike
 
 from infoplane._gaussian import diagonal_normal_log_prob
-from infoplane._validation import check_int
+from infoplane._validation import check_int, check_seed
 
 PRIOR_STD = (0.25, 0.5, 0.5, 0.5)
 LENGTHS = (0.5, 0.5, 1.0)
@@ -27,7 +28,7 @@ LENGTHS = (0.5, 0.5, 1.0)
 def sample_prior(n: int, seed: int = 0) -> torch.Tensor:
     """Draw ``n`` arm configurations from the prior; returns (n, 4) float32."""
     n = check_int(n, "n", minimum=1)
-    gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+    gen = torch.Generator().manual_seed(check_seed(seed))
     return torch.randn(n, 4, generator=gen) * torch.tensor(PRIOR_STD)
 
 
@@ -67,9 +68,20 @@ def forward(x: torch.Tensor) -> torch.Tensor:
 
 
 def _check_x(x: ArrayLike | torch.Tensor) -> torch.Tensor:
-    x = torch.as_tensor(x)
+    if not isinstance(x, torch.Tensor):
+        try:
+            arr = np.asarray(x)
+        except (TypeError, ValueError):
+            raise ValueError("x: expected an array of shape (n, 4)") from None
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"x: expected real numbers, got dtype {arr.dtype}")
+        x = torch.as_tensor(arr)
+    if x.is_complex():
+        raise ValueError(f"x: expected real numbers, got dtype {x.dtype}")
     if x.ndim != 2 or x.shape[1] != 4:
         raise ValueError(f"x: expected shape (n, 4), got {tuple(x.shape)}")
     if not x.is_floating_point():
         x = x.float()
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x: contains NaN or infinite values")
     return x

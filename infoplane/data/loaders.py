@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from infoplane._validation import check_float, check_int
+from infoplane._validation import check_float, check_seed
 
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -73,13 +73,22 @@ def load_digits(test_fraction: float = 0.25, seed: int = 0) -> TrainTestSplit:
 
     test_fraction = check_float(test_fraction, "test_fraction", low=0, high=1,
                                 low_open=True, high_open=True)
-    seed = check_int(seed, "seed", minimum=0)
+    seed = check_seed(seed, limit=2**32)   # scikit-learn's random_state range
     bunch = sklearn_digits()
     x = (bunch.data / 16.0).astype(np.float32)
     y = bunch.target.astype(np.int64)
+    if round(test_fraction * len(y)) < 10 or round((1 - test_fraction) * len(y)) < 10:
+        raise ValueError(f"test_fraction: {test_fraction} leaves fewer than 10 images (one per class) "
+                         "on one side of the split")
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_fraction, random_state=seed,
                                               stratify=y)
     return TrainTestSplit(*(torch.from_numpy(np.ascontiguousarray(a)) for a in (x_tr, y_tr, x_te, y_te)))
+
+
+def _check_path(path: object, name: str) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name}: expected a path (str or os.PathLike), got {type(path).__name__}")
+    return Path(path)
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -97,7 +106,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     >>> read_idx(p).tolist()
     [7, 8, 9]
     """
-    path = Path(path)
+    path = _check_path(path, "path")
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
         raw = f.read()
@@ -159,7 +168,7 @@ def load_mnist(root: str | os.PathLike | None = None, download: bool = False) ->
                 "root: no folder given and INFOPLANE_DATA is not set; pass the folder that "
                 f"holds the IDX files ({', '.join(MNIST_FILES.values())}, optionally .gz) "
                 f"or {MNIST_PICKLE}")
-    root = Path(root).expanduser()
+    root = _check_path(root, "root").expanduser()
     found = {key: _find(root, stem) for key, stem in MNIST_FILES.items()}
     if not all(found.values()) and (root / MNIST_PICKLE).is_file():
         return _load_pickle(root / MNIST_PICKLE)

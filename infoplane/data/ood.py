@@ -29,15 +29,27 @@ from collections.abc import Sequence
 import torch
 from torch.nn import functional as F
 
-from infoplane._validation import check_float, check_int
+from infoplane._validation import check_finite_tensor, check_float, check_int, check_seed
 
 __all__ = ["add_noise", "invert", "rotate", "resize", "mnist_as_digits", "digits_as_mnist", "ood_sets"]
 
 
+def _size(shape: object, name: str) -> tuple[int, int]:
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence) or len(shape) != 2:
+        raise ValueError(f"{name}: expected an image size (height, width), got {shape!r}")
+    h, w = (check_int(s, name, minimum=1) for s in shape)
+    if h * w > 2**31:
+        raise ValueError(f"{name}: {h} x {w} is too large an image")
+    return h, w
+
+
 def _images(x: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError(f"x: expected a floating-point torch.Tensor, got {type(x).__name__}")
-    h, w = (check_int(s, "shape", minimum=1) for s in shape)
+    check_finite_tensor(x, "x")
+    h, w = _size(shape, "shape")
+    if x.ndim != 2 or x.shape[1] != h * w:
+        raise ValueError(f"x: expected flattened images of shape (n, {h * w}), got {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError("x: has no images")
     if x.ndim != 2 or x.shape[1] != h * w:
         raise ValueError(f"x: expected flattened images of shape (n, {h * w}), got {tuple(x.shape)}")
     return x.reshape(x.shape[0], 1, h, w)
@@ -55,18 +67,15 @@ def add_noise(x: torch.Tensor, std: float, seed: int = 0) -> torch.Tensor:
     0.1
     """
     std = check_float(std, "std", low=0.0)
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError(f"x: expected a floating-point torch.Tensor, got {type(x).__name__}")
-    gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+    check_finite_tensor(x, "x")
+    gen = torch.Generator().manual_seed(check_seed(seed))
     noise = torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device)
     return (x + std * noise).clamp(0.0, 1.0)
 
 
 def invert(x: torch.Tensor) -> torch.Tensor:
     """The intensity inversion 1 - x (white digits on black become black on white)."""
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError(f"x: expected a floating-point torch.Tensor, got {type(x).__name__}")
-    return 1.0 - x
+    return 1.0 - check_finite_tensor(x, "x")
 
 
 def rotate(x: torch.Tensor, shape: Sequence[int], degrees: int = 90) -> torch.Tensor:
@@ -95,7 +104,7 @@ def resize(x: torch.Tensor, shape: Sequence[int], size: Sequence[int]) -> torch.
     True
     """
     img = _images(x, shape)
-    out_h, out_w = (check_int(s, "size", minimum=1) for s in size)
+    out_h, out_w = _size(size, "size")
     if out_h <= img.shape[2] and out_w <= img.shape[3]:
         out = F.adaptive_avg_pool2d(img, (out_h, out_w))
     else:
@@ -129,4 +138,5 @@ def ood_sets(x: torch.Tensor, shape: Sequence[int], *, noise_std: float = 0.1, s
     >>> sorted(ood_sets(torch.rand(5, 64), (8, 8)))
     ['inverted', 'noise', 'rotated']
     """
+    noise_std = check_float(noise_std, "noise_std", low=0.0)
     return {"noise": add_noise(x, noise_std, seed), "inverted": invert(x), "rotated": rotate(x, shape, 90)}

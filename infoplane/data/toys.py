@@ -9,7 +9,7 @@ import math
 import numpy as np
 import torch
 
-from infoplane._validation import check_float, check_int
+from infoplane._validation import check_float, check_int, check_seed
 
 
 def correlated_gaussians(n: int, d: int = 1, rho: float = 0.5,
@@ -91,7 +91,7 @@ def eight_modes(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torc
     ((500, 2), 3)
     """
     n = check_int(n, "n", minimum=1)
-    gen = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+    gen = torch.Generator().manual_seed(check_seed(seed))
     comp = torch.randint(0, 8, (n,), generator=gen)
     x = EIGHT_MODES_CENTERS[comp] + EIGHT_MODES_STD * torch.randn(n, 2, generator=gen)
     return x, EIGHT_MODES_LABELS[comp], comp

@@ -393,6 +393,7 @@ def kde_entropy_bound(x: ArrayLike | torch.Tensor, noise_variance: float, *, bou
     dev = _prepare.resolve_device(device, x) or torch.device("cpu")
     # centred: cdist's matrix-product form then loses no digits to a common offset
     pts = torch.as_tensor(arr - arr.mean(axis=0), device=dev)
+    max_bytes = check_int(max_bytes, "max_bytes", minimum=1)
     rows = max(1, min(n, max_bytes // (8 * n * 2)))
     total = 0.0
     for start in range(0, n, rows):

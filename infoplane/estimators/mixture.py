@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from infoplane._gaussian import LOG_2PI, LOG_2PIE
-from infoplane._validation import check_float, check_int
+from infoplane._validation import check_float, check_int, check_seed
 
 __all__ = ["MixtureEstimate", "mixture_information"]
 
@@ -132,12 +132,14 @@ def mixture_information(mean: object, log_var: object = None, y: object = None, 
         except RuntimeError:
             raise ValueError(f"log_var: shape {tuple(lv.shape)} does not broadcast to {(n, d)}") from None
     samples = check_int(samples, "samples", minimum=1)
-    seed = check_int(seed, "seed", minimum=0)
+    seed = check_seed(seed)
     max_elements = check_int(max_elements, "max_elements", minimum=1)
     labels = None
     if y is not None:
         raw = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
-        labels = torch.as_tensor(raw.reshape(-1))
+        if raw.dtype.kind not in "biu":
+            raise ValueError(f"y: expected integer class labels, got dtype {raw.dtype}")
+        labels = torch.as_tensor(raw.reshape(-1).astype(np.int64))
         if labels.shape[0] != n:
             raise ValueError(f"y: expected {n} labels to match mean, got {labels.shape[0]}")
         if labels.is_floating_point() or labels.is_complex():
@@ -151,6 +153,9 @@ def mixture_information(mean: object, log_var: object = None, y: object = None, 
     # log N(z; mu_j, s_j^2)
     #   = -1/2 [sum_d z^2 / v_jd - 2 z.(mu_j / v_j) + sum_d mu_jd^2 / v_jd + log v_j + d ln 2 pi]
     const = -0.5 * ((mu * mu * inv_var).sum(1) + lv.sum(1) + d * LOG_2PI)          # (n,)
+    if not bool(torch.isfinite(const).all()) or not bool(torch.isfinite(inv_var).all()):
+        raise ValueError("mean: the spread of the means relative to the noise overflows float64; "
+                         "rescale the layer or use a larger noise variance")
     weighted_mu = mu * inv_var                                                       # (n, d)
     gen = torch.Generator().manual_seed(seed)
     owner = torch.arange(n, device=dev).repeat_interleave(samples)
@@ -176,6 +181,9 @@ def mixture_information(mean: object, log_var: object = None, y: object = None, 
             log_q_y = comp.masked_fill(~same, -math.inf).logsumexp(1) - log_counts[y_own]
             zy_terms.append(log_q_y - log_q)
     xz = torch.cat(xz_terms)
+    if not bool(torch.isfinite(xz).all()):
+        raise ValueError("log_var: the noise is too narrow for float64 at this spread of the means "
+                         "(a log-density underflows); use a larger noise variance")
     total = xz.numel()
     h_z_given_x = float((0.5 * (LOG_2PIE + lv)).sum(1).mean())
     i_xz = float(xz.mean())

@@ -416,6 +416,8 @@ def identical(expr_a: str, expr_b: str, assume: str | Sequence[str] = ()) -> boo
     """
     if isinstance(assume, str):
         assume = (assume,)
+    if not isinstance(assume, Sequence):
+        raise ValueError(f"assume: expected a sequence of equalities 'lhs = rhs', got {assume!r}")
     pa, ta = parse_expression(expr_a, name="expr_a")
     pb, tb = parse_expression(expr_b, name="expr_b")
     equations = []

@@ -366,8 +366,12 @@ def plot_ib_curve(curve: Sequence[dict[str, Any]], ax: Axes | None = None, label
     """
     import matplotlib.pyplot as plt
 
-    if not curve:
-        raise ValueError("curve: expected at least one record from ib_curve")
+    need = ("beta", "i_xz", "i_zy", "base", "i_xy")
+    if isinstance(curve, (str, bytes, dict)) or not isinstance(curve, Sequence) or not curve \
+            or not all(isinstance(r, dict) and all(k in r for k in need) for r in curve):
+        raise ValueError(f"curve: expected a non-empty list of ib_curve records (dicts with {need})")
+    if label is not None and not isinstance(label, str):
+        raise ValueError(f"label: expected a string, got {type(label).__name__}")
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4))
     pts = sorted(curve, key=lambda r: r["beta"])

@@ -184,7 +184,7 @@ def information(dist: Distribution, groups: Sequence[Names], given: Names | None
     """
     dist = as_distribution(dist)
     base = check_base(base)
-    if isinstance(groups, str) or len(groups) == 0:
+    if isinstance(groups, str) or not isinstance(groups, Sequence) or len(groups) == 0:
         raise ValueError("groups: expected a non-empty sequence of variable names or name lists")
     masks = [_mask(dist, _names(dist, g, "groups")) for g in groups]
     given_mask = _mask(dist, _names(dist, given, "given"))

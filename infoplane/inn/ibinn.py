@@ -36,13 +36,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from infoplane._gaussian import LOG_2PIE, GaussianLatent, GaussianMixture
 from infoplane._nn import mlp, randn, seeded
-from infoplane._validation import check_float, check_int
+from infoplane._validation import check_finite_tensor, check_float, check_int, check_seed
 from infoplane.inn._checks import check_dims, check_hidden
 from infoplane.inn.blocks import AffineCoupling, Flatten, HaarDownsampling, Permutation, RandomOrthogonal
 from infoplane.inn.flow import SequenceINN
@@ -145,6 +146,8 @@ def _layout(dims: tuple[int, ...], n_blocks: int, hidden: Sequence[int], conv_bl
     """
     n_blocks = check_int(n_blocks, "n_blocks", minimum=0)
     hidden = check_hidden(hidden, "hidden")
+    if any(isinstance(d, bool) for d in dims) or (len(dims) == 1 and dims[0] < 2):
+        raise ValueError(f"dims: expected at least 2 features (couplings split them in two), got {dims}")
     layout: list[tuple[str, object]] = []
     if len(dims) == 3:
         conv_blocks = tuple(check_int(b, "conv_blocks", minimum=0) for b in conv_blocks)
@@ -166,6 +169,40 @@ def _layout(dims: tuple[int, ...], n_blocks: int, hidden: Sequence[int], conv_bl
         layout.append(("coupling", _fc_subnet(hidden)))
         layout.append(("orthogonal", base_seed * 1000 + 500 + k))
     return layout
+
+
+def _labels(y: object, n: int, n_classes: int, device: torch.device) -> torch.Tensor:
+    """Integer class labels of shape (n,) in [0, n_classes), or a ValueError naming ``y``."""
+    if isinstance(y, torch.Tensor):
+        t = y.detach()
+    else:
+        try:
+            arr = np.asarray(y)
+        except (TypeError, ValueError):
+            raise ValueError("y: expected integer class labels") from None
+        if arr.dtype.kind not in "biu":
+            raise ValueError(f"y: expected integer class labels, got dtype {arr.dtype}")
+        t = torch.as_tensor(arr)
+    if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+        raise ValueError(f"y: expected integer class labels, got dtype {t.dtype}")
+    t = t.reshape(-1).long().to(device)
+    if t.shape[0] != n:
+        raise ValueError(f"y: expected {n} labels to match x, got {t.shape[0]}")
+    if n and (int(t.min()) < 0 or int(t.max()) >= n_classes):
+        raise ValueError(f"y: expected classes in [0, {n_classes}), got {int(t.min())}..{int(t.max())}")
+    return t
+
+
+def _batch(batch: object) -> tuple[torch.Tensor, object]:
+    """(x, y) of a batch, with x finite and non-empty, or a ValueError naming ``batch``."""
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        raise ValueError("batch: expected a pair (x, y)")
+    x, y = batch
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.ndim < 2 or x.shape[0] == 0:
+        raise ValueError("batch: expected x to be a non-empty floating-point tensor (n, ...)")
+    if not bool(torch.isfinite(x.sum())) and not bool(torch.isfinite(x).all()):
+        raise ValueError("batch: x contains NaN or infinite values")
+    return x, y
 
 
 class IBINN(nn.Module):
@@ -221,10 +258,11 @@ class IBINN(nn.Module):
                  learn_means: bool = True, learn_weights: bool = False, seed: int | None = None) -> None:
         super().__init__()
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)
-        clamp = check_float(clamp, "clamp", low=0.0, low_open=True)
-        self.sigma = check_float(sigma, "sigma", low=0.0)
+        clamp = check_float(clamp, "clamp", low=1e-3, high=20.0)
+        mu_init = check_float(mu_init, "mu_init", low=0.0, low_open=True, high=1e6)
+        self.sigma = check_float(sigma, "sigma", low=0.0, high=1e3)
         dims_t = check_dims(dims, "dims")
-        base_seed = 0 if seed is None else check_int(seed, "seed", minimum=0)
+        base_seed = 0 if seed is None else check_seed(seed) % 2**40
         layout = _layout(dims_t, n_blocks, hidden, conv_blocks, conv_hidden, base_seed)
         with seeded(seed):
             flow = SequenceINN(dims_t)
@@ -242,8 +280,12 @@ class IBINN(nn.Module):
         if class_priors is None:
             log_w = torch.zeros(self.n_classes)
         else:
-            priors = torch.as_tensor(class_priors, dtype=torch.get_default_dtype()).reshape(-1)
-            if priors.shape[0] != self.n_classes or bool((priors <= 0).any()):
+            try:
+                priors = torch.as_tensor(np.asarray(class_priors, dtype=float)).reshape(-1).to(
+                    torch.get_default_dtype())
+            except (TypeError, ValueError):
+                raise ValueError(f"class_priors: expected {self.n_classes} positive probabilities") from None
+            if priors.shape[0] != self.n_classes or not bool(((priors > 0) & torch.isfinite(priors)).all()):
                 raise ValueError(f"class_priors: expected {self.n_classes} positive probabilities")
             log_w = torch.log(priors / priors.sum())
         # the flow's own latent density (SequenceINN.latent_density), so flow.log_prob is log q(x)
@@ -257,8 +299,7 @@ class IBINN(nn.Module):
         return self.flow.latent_density
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"x: expected a torch.Tensor, got {type(x).__name__}")
+        check_finite_tensor(x, "x")
         if tuple(x.shape[1:]) != self.dims:
             raise ValueError(f"x: expected shape (n, {', '.join(map(str, self.dims))}), got {tuple(x.shape)}")
         return x
@@ -324,7 +365,7 @@ class IBINN(nn.Module):
             l_x = -(self.latent_density.log_prob(z) + log_det).mean()
             log_w = self.latent_density.log_weights()
             log_post = self.latent_density.log_posterior(z)
-            y = torch.as_tensor(y, device=z.device).reshape(-1).long()
+            y = _labels(y, z.shape[0], self.n_classes, z.device)
             i_zy = -(log_w.exp() * log_w).sum() + log_post.gather(1, y[:, None]).mean()
         noise_entropy = 0.5 * self.n_dims * (LOG_2PIE + 2 * math.log(self.sigma)) if self.sigma > 0 else 0.0
         return {"i_xz": float(l_x) - noise_entropy, "i_zy": float(i_zy), "l_x": float(l_x)}
@@ -375,9 +416,8 @@ class IBINNLoss:
         """Per-batch means of L_X (nats, total per example), L_Y (nats) and the accuracy."""
         if not isinstance(model, IBINN):
             raise TypeError(f"model: expected an IBINN, got {type(model).__name__}")
-        y = torch.as_tensor(y, device=x.device).reshape(-1).long()
-        if y.shape[0] != x.shape[0]:
-            raise ValueError(f"y: expected {x.shape[0]} labels to match x, got {y.shape[0]}")
+        x, _ = _batch((x, y))
+        y = _labels(y, x.shape[0], model.n_classes, x.device)
         z, log_det = model(model.perturb(x, self.generator))
         density = model.latent_density
         joint = density.component_log_prob(z) + density.log_weights()        # (n, K)
@@ -392,7 +432,7 @@ class IBINNLoss:
 
     def __call__(self, model: IBINN, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[
             torch.Tensor, dict[str, torch.Tensor]]:
-        x, y = batch
+        x, y = _batch(batch)
         t = self.terms(model, x, y)
         l_x_dim = t["L_X"] / model.n_dims
         if math.isinf(self.gamma):
@@ -425,8 +465,8 @@ def class_nll_loss(model: IBINN, batch: tuple[torch.Tensor, torch.Tensor]) -> tu
     """
     if not isinstance(model, IBINN):
         raise TypeError(f"model: expected an IBINN, got {type(model).__name__}")
-    x, y = batch
-    y = torch.as_tensor(y, device=x.device).reshape(-1).long()
+    x, y = _batch(batch)
+    y = _labels(y, x.shape[0], model.n_classes, x.device)
     z, log_det = model(model.perturb(x))
     comp = model.latent_density.component_log_prob(z)
     nll = -(comp.gather(1, y[:, None]).squeeze(1) + log_det).mean() / model.n_dims
@@ -486,7 +526,7 @@ class FeedForwardClassifier(nn.Module):
         super().__init__()
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)
         self.dims = check_dims(dims, "dims")
-        base_seed = 0 if seed is None else check_int(seed, "seed", minimum=0)
+        base_seed = 0 if seed is None else check_seed(seed) % 2**40
         layout = _layout(self.dims, n_blocks, hidden, conv_blocks, conv_hidden, base_seed)
         with seeded(seed):
             layers: list[nn.Module] = []
@@ -504,6 +544,7 @@ class FeedForwardClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits, shape ``(n, K)``."""
+        check_finite_tensor(x, "x")
         if tuple(x.shape[1:]) != self.dims:
             raise ValueError(f"x: expected shape (n, {', '.join(map(str, self.dims))}), got {tuple(x.shape)}")
         for layer in self.layers:
@@ -533,11 +574,12 @@ class INNSoftmaxClassifier(nn.Module):
         inn = IBINN(dims, n_classes, seed=seed, **flow_options)
         self.flow, self.dims, self.n_classes = inn.flow, inn.dims, inn.n_classes
         self.flow.latent_density = None   # a softmax head instead of the class-wise mixture
-        with seeded(None if seed is None else seed + 1):
+        with seeded(None if seed is None else (check_seed(seed) + 1) % 2**64):
             self.head = nn.Linear(inn.latent_dim, self.n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits, shape ``(n, K)``."""
+        check_finite_tensor(x, "x")
         if tuple(x.shape[1:]) != self.dims:
             raise ValueError(f"x: expected shape (n, {', '.join(map(str, self.dims))}), got {tuple(x.shape)}")
         z, _ = self.flow(x)
@@ -565,9 +607,11 @@ class ClassifierLoss:
 
     def __call__(self, model: Callable[[torch.Tensor], torch.Tensor],
                  batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        x, y = batch
+        if not callable(model):
+            raise TypeError(f"model: expected a callable model, got {type(model).__name__}")
+        x, y = _batch(batch)
         logits = model(x)
-        y = torch.as_tensor(y, device=logits.device).reshape(-1).long()
+        y = _labels(y, x.shape[0], logits.shape[-1], logits.device)
         loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
         terms = {"cross_entropy": F.cross_entropy(logits.detach(), y),
                  "accuracy": (logits.detach().argmax(1) == y).to(logits.dtype).mean()}

@@ -379,8 +379,13 @@ class InverseINNLoss:
             l_y = F.cross_entropy(y_out, y.argmax(1))
         # L_z: q(y, z) vs p(y) p(z), gradient to the y outputs blocked (4.1.2)
         z_prior = _randn((n, model.latent_dim), x, gen)
-        l_z = mmd(torch.cat([y_out.detach(), z_out], 1), torch.cat([y, z_prior], 1), self.kernel,
-                  self.bandwidths_z, estimator="biased", differentiable=True)
+        try:
+            l_z = mmd(torch.cat([y_out.detach(), z_out], 1), torch.cat([y, z_prior], 1), self.kernel,
+                      self.bandwidths_z, estimator="biased", differentiable=True)
+        except ValueError as err:
+            if bool(torch.isfinite(out).all()):   # a finite model: the data overflow the kernel
+                raise ValueError(f"batch: y is too large for the MMD of L_z ({err})") from None
+            raise
         l_pad = pad_out.pow(2).sum(1).mean() if model.pad_out else x.new_zeros(())
         # backward passes: noisy y, noise in the output padding
         y_n = y + self.y_noise * _randn(y.shape, y, gen) if self.y_noise > 0 else y

@@ -70,7 +70,7 @@ class CalibrationResult:
     counts, correct : ndarray (B + 1,)
         Entries and correct entries per bin, the last one being the [1, 1] bin.
     confidence, accuracy : ndarray (B + 1,)
-        P_i and Q_i per bin (NaN where a bin is empty; such bins are left out).
+        P_i and Q_i per bin (0 where a bin is empty: see ``counts``; such bins are left out).
     used : ndarray of bool (B + 1,)
         The bins that entered the errors (at least ``max(min_count, 1)`` entries).
     """
@@ -181,14 +181,14 @@ def calibration_errors(probs: object, labels: object, variant: str = "ibinn",
     counts = np.bincount(index, minlength=n_bins + 1).astype(float)
     correct = np.bincount(index, weights=hits, minlength=n_bins + 1)
     occupied = counts > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        accuracy = np.where(occupied, correct / counts, np.nan)
-        if variant == "ibinn":
-            centres = np.append(0.5 * (edges[:-1] + edges[1:]), 1.0)
-            confidence = np.where(occupied, centres, np.nan)
-        else:
-            sums = np.bincount(index, weights=values, minlength=n_bins + 1)
-            confidence = np.where(occupied, sums / counts, np.nan)
+    safe = np.maximum(counts, 1.0)
+    accuracy = np.where(occupied, correct / safe, 0.0)
+    if variant == "ibinn":
+        centres = np.append(0.5 * (edges[:-1] + edges[1:]), 1.0)
+        confidence = np.where(occupied, centres, 0.0)
+    else:
+        sums = np.bincount(index, weights=values, minlength=n_bins + 1)
+        confidence = np.where(occupied, sums / safe, 0.0)
     used = counts >= max(min_count, 1)
     if not used.any():
         raise ValueError(f"min_count: no bin holds {min_count} entries "

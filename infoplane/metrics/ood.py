@@ -153,8 +153,10 @@ def p_values(reference: object, scores: object, test: str = "two_tailed") -> np.
     return (1 + far) / (n + 1)
 
 
-def prediction_entropy(probs: object) -> np.ndarray:
+def prediction_entropy(probs: object, name: str = "probs") -> np.ndarray:
     """Entropy of each predictive distribution, H[p(y|x)] = -sum_y p log p, in nats.
+
+    ``name`` is the argument name used in error messages.
 
     Examples
     --------
@@ -164,12 +166,18 @@ def prediction_entropy(probs: object) -> np.ndarray:
     [0.6931, 0.0]
     """
     if isinstance(probs, torch.Tensor):
-        probs = probs.detach().cpu().double().numpy()
-    p = np.asarray(probs, dtype=float)
-    if p.ndim != 2 or p.shape[1] < 2:
-        raise ValueError(f"probs: expected shape (n_samples, n_classes >= 2), got {p.shape}")
+        probs = probs.detach().cpu().double().numpy() if not probs.is_complex() else probs.numpy()
+    try:
+        p = np.asarray(probs)
+        if np.iscomplexobj(p) or p.dtype.kind not in "biuf":
+            raise TypeError
+        p = p.astype(float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected an array of probabilities") from None
+    if p.ndim != 2 or p.shape[1] < 2 or p.shape[0] < 1:
+        raise ValueError(f"{name}: expected shape (n_samples >= 1, n_classes >= 2), got {p.shape}")
     if not np.isfinite(p).all() or (p < 0).any() or np.abs(p.sum(1) - 1).max() > 1e-4:
-        raise ValueError("probs: expected finite rows of probabilities that sum to 1")
+        raise ValueError(f"{name}: expected finite rows of probabilities that sum to 1")
     terms = np.where(p > 0, -p * np.log(np.where(p > 0, p, 1.0)), 0.0)
     return terms.sum(1)
 
@@ -186,4 +194,5 @@ def entropy_increase(probs_in: object, probs_ood: object) -> float:
     >>> round(entropy_increase([[1.0, 0.0]], [[0.5, 0.5]]), 4)
     0.6931
     """
-    return float(prediction_entropy(probs_ood).mean() - prediction_entropy(probs_in).mean())
+    h_ood = prediction_entropy(probs_ood, "probs_ood").mean()
+    return float(h_ood - prediction_entropy(probs_in, "probs_in").mean())

@@ -185,7 +185,10 @@ def posterior_calibration_error(samples: ArrayLike | torch.Tensor, truth: ArrayL
     t = _observations(truth, "truth", n_obs, dim).detach().cpu().double().numpy()
     if alphas is None:
         alphas = np.round(np.arange(1, 100) / 100.0, 2)
-    alphas = np.asarray(alphas, dtype=float).ravel()
+    try:
+        alphas = np.asarray(alphas, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"alphas: expected confidence levels in (0, 1), got {alphas!r}") from None
     if alphas.size == 0 or not np.all((alphas > 0) & (alphas < 1)):
         raise ValueError(f"alphas: expected confidence levels in (0, 1), got {alphas}")
     xs = np.sort(x.detach().cpu().double().numpy(), axis=1)
