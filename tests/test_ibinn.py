@@ -228,8 +228,8 @@ def test_information_terms_and_latent() -> None:
     info = model.information_terms(x, y)
     assert info == model.information_terms(x, y)
     # CI(X, Z_E) = L_X - d/2 ln(2 pi e sigma^2): the noise entropy of 4 dims at sigma = 1e-3
-    assert info["i_xz"] - info["l_x"] == pytest.approx(-2 * math.log(2 * math.pi * math.e * 1e-6))
-    assert info["i_zy"] <= math.log(3) + 1e-12
+    assert info["ci_xz"] - info["l_x"] == pytest.approx(-2 * math.log(2 * math.pi * math.e * 1e-6))
+    assert info["ci_zy"] <= math.log(3) + 1e-12
     lat = model.latent(x)
     assert lat.log_var is None and torch.equal(lat.z, model(x)[0])
     from infoplane.plane import DecodesLatent, InformationPlane, KnowsInformationTerms, LatentModel
@@ -239,8 +239,10 @@ def test_information_terms_and_latent() -> None:
     x, y = data(90)
     x = x.float()
     (row,) = InformationPlane(x, y, estimator="gaussian").record(model.float())
-    # the row carries the model's own terms and its predictions are Bayes' rule in latent space
-    assert row["i_zy"] == pytest.approx(model.information_terms(x, y)["i_zy"])
+    # the row carries the model's own terms beside the estimated columns (which they do not overwrite),
+    # and its predictions are Bayes' rule in latent space
+    assert row["ci_zy"] == pytest.approx(model.information_terms(x, y)["ci_zy"])
+    assert row["i_zy"] <= row["h_y"] and row["h_y_given_z"] == pytest.approx(row["h_y"] - row["i_zy"])
     accuracy = float((model.predict_proba(x).argmax(1) == y).float().mean())
     assert row["train_accuracy"] == pytest.approx(accuracy)
 
