@@ -35,15 +35,20 @@ def test_compare_writes_figure_and_table(tmp_path, capsys):
     n_test = load_digits().x_test.shape[0]
     for row in rows:
         assert row["objective"] in ("ib", "vib") and row["layer"] == "z" and row["n"] == 300
-        assert row["estimator"] == "kl"
+        assert row["estimator"] == "mixture" and row["noise"] == "model"
         values = [row[k] for k in ("i_xz", "i_zy", "h_z", "h_z_given_y", "decoder_ce")]
+        # issue 15's Done-when: every estimate within its bound, up to two standard errors
+        assert row["h_x"] == pytest.approx(math.log(300), abs=1e-12)
+        assert row["i_xz"] <= row["h_x"] + 2 * row["i_xz_se"]
+        assert row["i_zy"] <= row["h_y"] + 2 * row["i_zy_se"]
         assert all(math.isfinite(v) for v in values)
         assert row["h_y"] == pytest.approx(math.log(10), abs=0.03)   # digits are ~balanced
         # an accuracy on the test split: a whole number of correct images
         assert row["test_accuracy"] * n_test == pytest.approx(round(row["test_accuracy"] * n_test), abs=1e-3)
         assert ("gamma" in row) == (row["objective"] == "ib")
-        if row["objective"] == "ib":                # zero-entropy noise: H[Z|X] = 0 exactly
-            assert row["h_z_given_x"] == 0.0 and row["i_xz"] == row["h_z"]
+        if row["objective"] == "ib":                # zero-entropy noise: H[Z|X] = 0 (float32 log-variances)
+            assert row["h_z_given_x"] == pytest.approx(0.0, abs=1e-6)
+            assert row["i_xz"] == pytest.approx(row["h_z"], abs=1e-6)
     last = {r["run"]: r for r in rows if r["epoch"] == 2}
     assert last["ib gamma=0.01"]["train_accuracy"] > 0.2          # above chance (0.1) after 2 epochs
     out = capsys.readouterr().out
@@ -55,6 +60,7 @@ def test_compare_writes_figure_and_table(tmp_path, capsys):
     (["--grid", "0.1,abc"], "--grid"),
     (["--grid", "-1"], "--grid"),
     (["--epochs", "0"], "--epochs"),
+    (["--mixture-samples", "0"], "--mixture-samples"),
 ])
 def test_compare_rejects_bad_options(tmp_path, argv, flag):
     with pytest.raises(SystemExit) as info:
@@ -72,7 +78,7 @@ def test_python_dash_m_runs_the_command():
     done = subprocess.run([sys.executable, "-m", "infoplane", "compare", "--help"], capture_output=True,
                           text=True, timeout=120, check=False)
     assert done.returncode == 0
-    assert "--estimator {kl,gaussian,binning,kde}" in done.stdout
+    assert "--estimator {mixture,kl,gaussian,binning,kde}" in done.stdout
 
 
 def test_sweep_writes_the_table_and_resumes_from_its_cache(tmp_path) -> None:

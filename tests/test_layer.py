@@ -29,7 +29,7 @@ def _separated(n=1000, gap=20.0, seed=0):
 
 
 def test_the_estimator_names():
-    assert ESTIMATORS == ("kl", "gaussian", "binning", "kde")
+    assert ESTIMATORS == ("mixture", "kl", "gaussian", "binning", "kde")
 
 
 @pytest.mark.parametrize("estimator", ["kl", "gaussian"])
@@ -108,3 +108,41 @@ def test_non_finite_labels_name_y():
         estimate_layer(z, np.array([0.0, 1.0, np.nan, 1.0]), estimator="gaussian")
     with pytest.raises(ValueError, match=r"^y: contains NaN"):
         estimate_layer(torch.from_numpy(z), torch.tensor([0.0, 1.0, float("inf"), 1.0]), estimator="gaussian")
+
+
+def test_mixture_columns_are_those_of_mixture_information_and_respect_ln_n():
+    """The "mixture" estimator is the exact mixture of the noise law; k-NN overshoots ln n on this layer."""
+    from infoplane.estimators import mixture_information
+
+    rng = np.random.default_rng(3)
+    mean = rng.normal(size=(300, 4)) * 5.0
+    y = rng.integers(0, 3, 300)
+    variance = 1 / (2 * np.pi * np.e)          # zero-entropy noise: H[Z|X] = 0
+    out = estimate_layer(mean, y, estimator="mixture", estimator_kwargs={"noise_variance": variance})
+    ref = mixture_information(mean, y=y, noise_variance=variance)
+    assert out["i_xz"] == ref.i_xz and out["i_zy"] == ref.i_zy and out["i_xz_se"] == ref.se_i_xz
+    assert out["h_z_given_x"] == pytest.approx(0.0, abs=1e-12)
+    assert out["h_z"] == pytest.approx(out["h_z_given_x"] + out["i_xz"], abs=1e-12)
+    assert out["h_y_given_z"] == pytest.approx(ref.h_y - ref.i_zy, abs=1e-12)
+    assert out["i_xz"] <= np.log(300) + 2 * out["i_xz_se"]
+    assert out["i_zy"] <= out["h_y"] + 2 * out["i_zy_se"]
+    z = mean + np.sqrt(variance) * rng.normal(size=mean.shape)
+    knn = estimate_layer(z, y, estimator="kl", h_z_given_x=0.0)
+    assert knn["i_xz"] > np.log(300) + 1.0      # the failure the mixture fixes (Goldfeld et al. 2019)
+
+
+def test_mixture_with_a_per_input_log_var_and_bad_arguments():
+    rng = np.random.default_rng(4)
+    mean, log_var = rng.normal(size=(50, 2)), rng.normal(size=(50, 2)) - 1.0
+    y = np.arange(50) % 2
+    out = estimate_layer(mean, y, estimator="mixture", log_var=log_var)
+    expected = float((0.5 * (np.log(2 * np.pi * np.e) + log_var)).sum(1).mean())
+    assert out["h_z_given_x"] == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match=r"^log_var:"):
+        estimate_layer(mean, y, estimator="kl", log_var=log_var)
+    with pytest.raises(ValueError, match=r"^estimator_kwargs:"):
+        estimate_layer(mean, y, estimator="mixture", log_var=log_var, estimator_kwargs={"bin_width": 1.0})
+    with pytest.raises(ValueError, match=r"^noise_variance:"):
+        estimate_layer(mean, y, estimator="mixture")
+    with pytest.raises(ValueError, match=r"^y:"):
+        estimate_layer(mean, y + 0.5, estimator="mixture", log_var=log_var)

@@ -82,3 +82,13 @@ def test_a_table_that_is_not_a_list_of_dicts_names_rows(rows):
 def test_a_quantity_that_is_not_a_column_name_names_quantity():
     with pytest.raises(ValueError, match=r"^quantity:"):
         plot_entropies(ROWS, ["h_z"])
+
+
+def test_the_ln_n_bound_is_drawn_and_the_figure_names_its_estimator():
+    rows = [dict(r, h_x=math.log(600), estimator="kl", noise="model") for r in ROWS]
+    ax = plot_trajectories(rows, base=2)
+    (vertical,) = [line for line in ax.get_lines() if line.get_label() == "H(X) = ln n"]
+    np.testing.assert_allclose(vertical.get_xdata(), [math.log2(600)] * 2)   # in bits, like the axes
+    title = comparison_figure(rows).texts[0].get_text()
+    assert title.startswith("estimator: kl (Kozachenko-Leonenko k-NN entropies), noise: model; ")
+    assert f"ln n = {math.log(600):.2f}" in title and "largest I(X;Z) 3.00" in title

@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import infoplane as ip
-from infoplane._gaussian import GaussianLatent
+from infoplane._gaussian import ZERO_ENTROPY_LOG_VAR, GaussianLatent
 from infoplane.bottleneck import GaussianEncoderClassifier, NoisyBottleneckClassifier, SurrogateIB
 from infoplane.data import load_digits
 from infoplane.estimators import entropy
@@ -125,6 +125,74 @@ def test_gaussian_encoder_uses_its_closed_form_encoding_entropy():
     assert row["h_z_given_x"] == 0.0            # Z = mean: the deterministic-layer convention
 
 
+def test_the_default_mixture_estimator_uses_the_declared_noise_law():
+    from infoplane.estimators import mixture_information
+
+    x, y = _toy()
+    model = GaussianEncoderClassifier(6, 4, hidden=(16,), latent_dim=3, seed=0)
+    plane = InformationPlane(x, y, seed=5)
+    (row,) = plane.record(model)
+    model.eval()
+    with torch.no_grad():
+        latent = model.latent(x)
+    ref = mixture_information(latent.mean, latent.log_var, y, seed=7)     # the recorder's seed + 2
+    assert (row["estimator"], row["noise"]) == ("mixture", "model")
+    assert row["i_xz"] == pytest.approx(ref.i_xz, rel=1e-12)
+    assert row["i_zy"] == pytest.approx(ref.i_zy, rel=1e-12)
+    assert row["h_z_given_x"] == pytest.approx(ref.h_z_given_x, rel=1e-12)
+    assert row["i_xz_se"] == pytest.approx(ref.se_i_xz, rel=1e-12)
+    assert row["h_x"] == pytest.approx(math.log(len(x)), abs=1e-12)
+    with pytest.raises(ValueError, match=r"^noise_entropy:"):
+        InformationPlane(x, y, noise_entropy=0.0).record(model)
+
+
+class _FixedPoints(nn.Module):
+    """x -> one of a few far-apart points (its class), with zero-entropy noise declared."""
+
+    def __init__(self, points: torch.Tensor, noise: bool = True) -> None:
+        super().__init__()
+        self.points = nn.Parameter(points, requires_grad=False)
+        self.noise = noise
+
+    def latent(self, x):
+        mean = self.points[x[:, 0].long()]
+        log_var = torch.full_like(mean, ZERO_ENTROPY_LOG_VAR) if self.noise else None
+        return GaussianLatent(mean, mean, log_var)
+
+    def forward(self, x):
+        return torch.nn.functional.one_hot(x[:, 0].long(), len(self.points)).float()
+
+
+def test_well_separated_components_reach_the_closed_form_limit():
+    """Components far apart: H[Z] -> ln n + H[noise] = ln n, I(X;Z) -> ln n and I(Z;Y) -> H[Y]."""
+    n = 6
+    points = torch.arange(n, dtype=torch.float64)[:, None] * torch.tensor([[100.0, -50.0]])
+    x = torch.stack([torch.arange(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)], 1)
+    y = torch.tensor([0, 0, 0, 1, 1, 2])
+    (row,) = InformationPlane(x, y).record(_FixedPoints(points))
+    p = np.array([3, 2, 1]) / 6
+    assert row["h_z_given_x"] == pytest.approx(0.0, abs=1e-12)
+    assert row["h_z"] == pytest.approx(math.log(n), abs=1e-9)
+    assert row["i_xz"] == pytest.approx(math.log(n), abs=1e-9) and row["i_xz_se"] < 1e-9
+    assert row["i_zy"] == pytest.approx(float(-(p * np.log(p)).sum()), abs=1e-9)
+    # the same points without declared noise: the recorder adds zero-entropy noise and says so
+    (row,) = InformationPlane(x, y).record(_FixedPoints(points, noise=False))
+    assert (row["noise"], row["noise_variance"]) == ("added", pytest.approx(1 / (2 * math.pi * math.e)))
+    assert row["i_xz"] == pytest.approx(math.log(n), abs=1e-9)
+    (row,) = InformationPlane(x, y, noise_entropy=1.0).record(_FixedPoints(points, noise=False))
+    assert row["h_z_given_x"] == pytest.approx(2.0, rel=1e-12)        # 1 nat per dimension
+    assert row["noise_variance"] == pytest.approx(math.exp(2.0) / (2 * math.pi * math.e), rel=1e-12)
+
+
+def test_mixture_on_hooked_deterministic_layers_adds_stated_noise():
+    x, y = _toy()
+    model = NoisyBottleneckClassifier(6, 4, hidden=(16,), latent_dim=3, noise_entropy=None, seed=0)
+    rows = InformationPlane(x, y, layers=["encoder.1"]).record(model)
+    assert rows[0]["noise"] == "added" and rows[0]["i_xz"] <= math.log(len(x)) + 2 * rows[0]["i_xz_se"]
+    with pytest.raises(ValueError, match=r"^estimator_kwargs:"):
+        InformationPlane(x, y, estimator_kwargs={"bin_width": 0.5})
+
+
 def test_model_information_terms_join_the_row():
     x, y = _toy(n=40)
 
@@ -222,8 +290,13 @@ def _train_digits(gamma: float, epochs: int):
 
 def test_larger_gamma_ends_with_smaller_latent_entropy_on_digits():
     small, large = _train_digits(0.003, 15), _train_digits(0.3, 15)
-    assert small["estimator"] == "kl"
-    assert large["h_z"] < small["h_z"] - 1.0        # Kozachenko-Leonenko estimates, several nats apart
+    assert small["estimator"] == "mixture" and small["noise"] == "model"   # zero-entropy noise, declared
+    for row in (small, large):                      # the exact mixture's bounds: ln n and H[Y]
+        assert row["h_x"] == pytest.approx(math.log(500), abs=1e-12)
+        assert row["i_xz"] <= row["h_x"] + 2 * row["i_xz_se"]
+        assert row["i_zy"] <= row["h_y"] + 2 * row["i_zy_se"]
+        assert row["h_z_given_x"] == pytest.approx(0.0, abs=1e-6)   # float32 log-variances
+    assert large["h_z"] < small["h_z"] - 1.0        # 3.2 against 6.2 nats
     assert large["h_z_given_y"] < small["h_z_given_y"]
     assert small["train_accuracy"] > 0.7            # the small-gamma net did learn
 

@@ -7,7 +7,7 @@
   :class:`KnowsInformationTerms`).
 - :mod:`~infoplane.plane.table`: :func:`save_table` / :func:`load_table` (CSV, JSON).
 - :mod:`~infoplane.plane.plots`: :func:`plot_trajectories`, :func:`plot_entropies`,
-  :func:`comparison_figure`.
+  :func:`comparison_figure`, :func:`describe_estimates`.
 
 The estimates themselves come from :func:`infoplane.estimators.layer.estimate_layer`.
 
@@ -24,7 +24,14 @@ True
 ('z', 0.0, True)
 """
 
-from infoplane.plane.plots import AXES, LABELS, comparison_figure, plot_entropies, plot_trajectories
+from infoplane.plane.plots import (
+    AXES,
+    LABELS,
+    comparison_figure,
+    describe_estimates,
+    plot_entropies,
+    plot_trajectories,
+)
 from infoplane.plane.recorder import (
     ESTIMATORS,
     QUANTITIES,
@@ -39,5 +46,6 @@ from infoplane.plane.table import load_table, save_table
 __all__ = [
     "InformationPlane", "LatentModel", "DecodesLatent", "KnowsInformationTerms", "log_spaced_epochs",
     "save_table", "load_table", "plot_trajectories", "plot_entropies", "comparison_figure",
+    "describe_estimates",
     "ESTIMATORS", "QUANTITIES", "LABELS", "AXES",
 ]

@@ -26,14 +26,15 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["LABELS", "AXES", "plot_trajectories", "plot_entropies", "comparison_figure"]
+__all__ = ["LABELS", "AXES", "ESTIMATOR_DESCRIPTIONS", "plot_trajectories", "plot_entropies",
+           "comparison_figure", "describe_estimates"]
 
 Row = dict[str, Any]
 
 #: Axis labels of the table's columns.
 LABELS = {
     "i_xz": "I(X;Z)", "i_zy": "I(Z;Y)", "h_z": "H[Z]", "h_z_given_y": "H[Z|Y]",
-    "h_z_given_x": "H[Z|X]", "h_y": "H[Y]", "h_y_given_z": "H[Y|Z]",
+    "h_z_given_x": "H[Z|X]", "h_x": "H(X) = ln n", "h_y": "H[Y]", "h_y_given_z": "H[Y|Z]",
     "i_xy_given_z": "I(X;Y|Z)", "decoder_ce": "H_θ[Y|Z]",
     "train_accuracy": "train accuracy", "test_accuracy": "test accuracy",
 }
@@ -114,7 +115,8 @@ def plot_trajectories(rows: Sequence[Row], ax: Axes | None = None, axes: str = "
         Colormaps of the runs and of the epoch dots (light = early).
     ib_bound : bool
         Draw the exact IB curve of deterministic labels (I(Z;Y) = min(I(X;Z), H[Y]),
-        dashed) using the table's H[Y].
+        dashed) using the table's H[Y], and the bound I(X;Z) <= H(X) = ln n (dotted
+        vertical line) when the table has ``h_x``: no estimate may lie right of it.
     ib_curve : list of dict, optional
         Records of :func:`infoplane.info.ib_curve` (columns ``i_xz`` and ``i_zy``, in
         nats) to overlay as well.
@@ -161,6 +163,9 @@ def plot_trajectories(rows: Sequence[Row], ax: Axes | None = None, axes: str = "
         xs = np.linspace(0, right, 100)
         bound = np.minimum(xs, h_y) if axes == "tishby" else np.maximum(h_y - xs, 0)
         ax.plot(xs, bound, "k--", lw=1, alpha=0.6, label="exact IB curve (deterministic Y)", zorder=1)
+    h_xs = [r["h_x"] for rs in runs.values() for r in rs if "h_x" in r]
+    if ib_bound and h_xs:
+        ax.axvline(max(h_xs) * scale, color="k", ls=":", lw=1, alpha=0.7, label="H(X) = ln n", zorder=1)
     if ib_curve:
         pts = sorted(ib_curve, key=lambda r: r["i_xz"])
         xs = [r["i_xz"] * scale for r in pts]
@@ -230,7 +235,9 @@ def comparison_figure(rows: Sequence[Row], objectives: Sequence[str] | None = No
     """The figure of ``infoplane compare``: one row of panels per objective.
 
     Columns: Tishby plane, Kirsch plane, H[Z] and H[Z|Y] against the epoch, test
-    accuracy against the epoch (train accuracy when no test data were recorded).
+    accuracy against the epoch (train accuracy when no test data were recorded). The
+    figure's title names the estimator(s) and the noise of the table's rows, and the
+    bounds ln n and H[Y] they respect (:func:`describe_estimates`).
 
     Returns
     -------
@@ -242,8 +249,9 @@ def comparison_figure(rows: Sequence[Row], objectives: Sequence[str] | None = No
     >>> rows = [{"run": f"ib-{g}", "objective": "ib", "gamma": g, "epoch": e, "i_xz": e * g,
     ...          "i_zy": e / 4, "i_xy_given_z": 1 - e / 4, "h_z": e * g, "h_z_given_y": 0.0,
     ...          "h_y": 1.0, "train_accuracy": 0.5} for g in (0.1, 1.0) for e in range(1, 4)]
-    >>> len(comparison_figure(rows).axes)
-    5
+    >>> fig = comparison_figure(rows)
+    >>> len(fig.axes), fig.texts[0].get_text().split(";")[0]
+    (5, 'estimator: unknown')
     """
     import matplotlib.pyplot as plt
 
@@ -269,4 +277,53 @@ def comparison_figure(rows: Sequence[Row], objectives: Sequence[str] | None = No
                                    "latent entropy", "conditional latent entropy", acc.replace("_", " "))):
             axs[i, j].set_title(f"{name}: {title}", fontsize=10)
     fig.tight_layout()
+    fig.suptitle(describe_estimates(rows, base), y=1.0, fontsize=10)
     return fig
+
+
+#: What each estimator name of the recorder is, for titles.
+ESTIMATOR_DESCRIPTIONS = {
+    "mixture": "exact Gaussian mixture of the noise law (Monte Carlo)",
+    "kl": "Kozachenko-Leonenko k-NN entropies",
+    "gaussian": "Gaussian log-determinant bounds",
+    "binning": "binned activations",
+    "kde": "pairwise-distance (KDE) mixture bound",
+}
+
+
+def describe_estimates(rows: Sequence[Row], base: float = math.e) -> str:
+    """One line saying which estimator drew the table, with which noise, and its bounds.
+
+    Examples
+    --------
+    >>> from infoplane.plane import describe_estimates
+    >>> text = describe_estimates([{"estimator": "mixture", "noise": "model", "h_x": 6.3969,
+    ...                             "h_y": 2.3026, "i_xz": 5.1, "i_xz_se": 0.01}])
+    >>> for part in text.split("; "):
+    ...     print(part)
+    estimator: mixture (exact Gaussian mixture of the noise law (Monte Carlo)), noise: model
+    I(X;Z) <= H(X) = ln n = 6.40, I(Z;Y) <= H[Y] = 2.30 nats
+    largest I(X;Z) 5.10 ± 0.01
+    """
+    rows = _check_rows(rows)
+    scale, unit = unit_scale(base), unit_name(base)
+    names = list(dict.fromkeys(str(r.get("estimator", "unknown")) for r in rows))
+    text = "estimator: " + ", ".join(
+        f"{n} ({ESTIMATOR_DESCRIPTIONS[n]})" if n in ESTIMATOR_DESCRIPTIONS else n for n in names)
+    noises = list(dict.fromkeys(str(r["noise"]) for r in rows if "noise" in r))
+    if noises:
+        text += ", noise: " + ", ".join(noises)
+    bounds = []
+    h_xs = [r["h_x"] for r in rows if "h_x" in r]
+    h_ys = [r["h_y"] for r in rows if "h_y" in r]
+    if h_xs:
+        bounds.append(f"I(X;Z) <= H(X) = ln n = {max(h_xs) * scale:.2f}")
+    if h_ys:
+        bounds.append(f"I(Z;Y) <= H[Y] = {max(h_ys) * scale:.2f}")
+    if bounds:
+        text += "; " + ", ".join(bounds) + f" {unit}"
+    top = max((r for r in rows if "i_xz" in r), key=lambda r: r["i_xz"], default=None)
+    if top is not None:
+        se = f" ± {top['i_xz_se'] * scale:.2f}" if "i_xz_se" in top else ""
+        text += f"; largest I(X;Z) {top['i_xz'] * scale:.2f}{se}"
+    return text

@@ -40,11 +40,26 @@ What the recorder reads from a model is declared, never guessed:
 ``model(x)`` is used as the prediction if it is a tensor, else its first element
 (logits or log-probabilities).
 
-Estimators by name (:func:`infoplane.estimators.layer.estimate_layer`): ``"kl"``
-(Kozachenko-Leonenko entropies), ``"gaussian"`` (log-determinant bounds),
-``"binning"`` (Shwartz-Ziv & Tishby; Z is treated as discrete, so H[Z|X] = 0 and
-I(X;Z) = H[Z]) and ``"kde"`` (pairwise-distance mixture entropy of Kolchinsky & Tracey
-as used by Saxe et al., where H[Z|X] is the entropy of the kernel noise).
+Estimators by name (:func:`infoplane.estimators.layer.estimate_layer`):
+
+- ``"mixture"`` (the default): the exact Gaussian mixture of the layer's noise law on the
+  evaluation set (:func:`infoplane.estimators.mixture_information`; Goldfeld et al.,
+  ICML 2019). With X uniform over the n evaluation inputs, q(z) is the mixture of the n
+  noise distributions around f(x_i), and I(X;Z), I(Z;Y) are Monte Carlo averages with
+  standard errors (columns ``i_xz_se``, ``i_zy_se``) that respect I(X;Z) <= H(X) = ln n
+  (column ``h_x``) and I(Z;Y) <= H[Y] by construction. The noise is the model's own
+  (``log_var`` of its :class:`~infoplane._gaussian.GaussianLatent`: zero-entropy noise,
+  a Gaussian encoder) or, for a deterministic layer, Gaussian noise the recorder adds
+  (``noise_entropy`` per dimension, default 0: zero-entropy noise of variance
+  1/(2 pi e); Saxe et al. 2018). Column ``noise`` says which (``"model"`` or
+  ``"added"``, with ``noise_variance``).
+- ``"kl"`` (Kozachenko-Leonenko entropies of the activations): with narrow noise around
+  well-separated points it sees the spread of the points, not the mixture, and can
+  report I(X;Z) far above ln n (Geiger 2021) -- kept to show that failure.
+- ``"gaussian"`` (log-determinant bounds), ``"binning"`` (Shwartz-Ziv & Tishby; Z is
+  treated as discrete, so H[Z|X] = 0 and I(X;Z) = H[Z]) and ``"kde"`` (pairwise-distance
+  mixture entropy of Kolchinsky & Tracey as used by Saxe et al., where H[Z|X] is the
+  entropy of the kernel noise).
 """
 
 from __future__ import annotations
@@ -75,7 +90,7 @@ __all__ = ["QUANTITIES", "ESTIMATORS", "LatentModel", "DecodesLatent", "KnowsInf
            "InformationPlane", "log_spaced_epochs"]
 
 #: The information-plane columns of every row (nats; accuracies are fractions).
-QUANTITIES = ("i_xz", "i_zy", "h_z", "h_z_given_y", "h_z_given_x", "h_y", "h_y_given_z",
+QUANTITIES = ("i_xz", "i_zy", "h_z", "h_z_given_y", "h_z_given_x", "h_x", "h_y", "h_y_given_z",
               "i_xy_given_z", "decoder_ce", "train_accuracy", "test_accuracy")
 
 
@@ -149,8 +164,9 @@ class InformationPlane(Callback):
         Names of submodules (as in ``model.named_modules()``) whose outputs to record.
         Default: the model's latent, ``model.latent(x)`` (:class:`LatentModel`),
         recorded as layer ``"z"``.
-    estimator : {"kl", "gaussian", "binning", "kde"}
-        How entropies and I(Z;Y) are estimated (see the module docstring).
+    estimator : {"mixture", "kl", "gaussian", "binning", "kde"}
+        How entropies and I(Z;Y) are estimated (see the module docstring); ``"mixture"``
+        by default, bounded by ln n and H[Y].
     every : int
         Record every ``every`` epochs.
     at_epochs : iterable of int, optional
@@ -169,7 +185,10 @@ class InformationPlane(Callback):
         to every captured activation before estimating, and use it as H[Z|X]. Needed
         for noise-free layers, whose differential entropy is otherwise meaningless
         (Kirsch, Lyle & Gal, sec. 6.1). The draw is fixed, so records differ only
-        through the model.
+        through the model. With ``"mixture"`` it is the variance of the mixture's
+        components for deterministic layers (default 0: zero-entropy noise); a latent
+        with its own noise keeps that noise, and giving ``noise_entropy`` for it is a
+        ``ValueError``.
     label_entropy : float
         H[Y|X] in nats for the Residual Information (0 for deterministic labels).
     run : str
@@ -210,7 +229,7 @@ class InformationPlane(Callback):
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, *, layers: Sequence[str] | None = None,
-                 estimator: str = "kl", every: int = 1, at_epochs: Iterable[int] | None = None,
+                 estimator: str = "mixture", every: int = 1, at_epochs: Iterable[int] | None = None,
                  every_steps: int | None = None,
                  test_data: tuple[torch.Tensor, torch.Tensor] | None = None, max_samples: int = 1000,
                  k: int = 3, noise_entropy: float | None = None, label_entropy: float = 0.0,
@@ -234,6 +253,8 @@ class InformationPlane(Callback):
             keep = torch.randperm(x.shape[0], generator=gen)[: self.max_samples].sort().values
             x, y = x[keep], y[keep]
         self.x, self.y = x, y.long()
+        #: H(X) = ln(number of distinct evaluation inputs), the bound of I(X;Z) (nats)
+        self.h_x = math.log(torch.unique(x.reshape(x.shape[0], -1), dim=0).shape[0])
         self.test_data = test_data
         self.layers = list(layers) if layers is not None else None
         self.estimator = estimator
@@ -254,6 +275,11 @@ class InformationPlane(Callback):
                                  "variance, whose entropy is H[Z|X])")
             self.estimator_kwargs["noise_variance"] = check_float(
                 self.estimator_kwargs["noise_variance"], "noise_variance", low=0.0, low_open=True)
+        if estimator == "mixture":
+            unknown = set(self.estimator_kwargs) - {"samples", "max_elements"}
+            if unknown:
+                raise ValueError(f"estimator_kwargs: the mixture estimator takes samples and max_elements, "
+                                 f"not {sorted(unknown)} (the noise comes from the model or noise_entropy)")
         self.ross = bool(ross)
         self.rows: list[dict[str, Any]] = []
         self.seconds = 0.0
@@ -336,11 +362,14 @@ class InformationPlane(Callback):
             with torch.no_grad():
                 x = self.x.to(device)
                 encoding_entropy = None
+                noise_law: dict[str, GaussianLatent] = {}
                 if self.layers is None:
                     latent, out = self._latent(model, x)
                     captured = {"z": latent.z.detach()}
                     encoding_entropy = (0.0 if latent.log_var is None
                                         else float(gaussian_entropy(latent.log_var).mean()))
+                    if latent.log_var is not None:
+                        noise_law["z"] = latent
                 else:
                     out, captured = self._capture(model, x)
                 decoder_ce = float(nn.functional.cross_entropy(out.float(), self.y.to(device)))
@@ -353,25 +382,15 @@ class InformationPlane(Callback):
             model.train(was_training)
         new_rows = []
         for name, act in captured.items():
-            z = act.reshape(act.shape[0], -1).double().cpu()
-            h_z_given_x = 0.0
-            if self.estimator == "binning":
-                pass  # binned activations of a deterministic net: H[Z|X] = 0
-            elif self.noise_entropy is not None:
-                if name not in self._noise or self._noise[name].shape != z.shape:
-                    self._noise[name] = torch.randn(z.shape, generator=self._noise_gen, dtype=torch.float64)
-                z = z + gaussian_std_for_entropy(self.noise_entropy) * self._noise[name]
-                h_z_given_x = self.noise_entropy * z.shape[1]
-            elif self.estimator == "kde":
-                h_z_given_x = _kde_noise_entropy(self.estimator_kwargs["noise_variance"], z.shape[1])
-            elif encoding_entropy is not None:
-                h_z_given_x = encoding_entropy
-            values = estimate_layer(z.numpy(), self.y.numpy(), self.estimator, self.k, h_z_given_x,
-                                    self.label_entropy, self.estimator_kwargs, self.ross)
+            if self.estimator == "mixture":
+                values, noise = self._mixture(name, act, noise_law.get(name))
+            else:
+                values, noise = self._estimate(name, act, encoding_entropy if name in noise_law else None)
+            z_dim = int(act.reshape(act.shape[0], -1).shape[1])
             row = {"run": self.run, **self.params, "epoch": int(epoch), "step": int(step),
-                   "layer": name, "dim": int(z.shape[1]), "n": int(z.shape[0]),
-                   "estimator": self.estimator, **values, "decoder_ce": decoder_ce,
-                   "train_accuracy": train_acc}
+                   "layer": name, "dim": z_dim, "n": int(act.shape[0]),
+                   "estimator": self.estimator, **noise, **values, "h_x": self.h_x,
+                   "decoder_ce": decoder_ce, "train_accuracy": train_acc}
             if test_acc is not None:
                 row["test_accuracy"] = test_acc
             row.update(exact_terms)
@@ -382,6 +401,52 @@ class InformationPlane(Callback):
             row["seconds"] = elapsed
         self.rows.extend(new_rows)
         return new_rows
+
+    def _estimate(self, name: str, act: torch.Tensor,
+                  encoding_entropy: float | None) -> tuple[dict[str, float], dict[str, Any]]:
+        """Columns of one layer by a sample-based estimator, and what noise they assume."""
+        z = act.reshape(act.shape[0], -1).double().cpu()
+        h_z_given_x, noise = 0.0, {"noise": "none"}
+        if self.estimator == "binning":
+            pass  # binned activations of a deterministic net: H[Z|X] = 0
+        elif self.noise_entropy is not None:
+            if name not in self._noise or self._noise[name].shape != z.shape:
+                self._noise[name] = torch.randn(z.shape, generator=self._noise_gen, dtype=torch.float64)
+            std = gaussian_std_for_entropy(self.noise_entropy)
+            z = z + std * self._noise[name]
+            h_z_given_x = self.noise_entropy * z.shape[1]
+            noise = {"noise": "added", "noise_variance": std**2}
+        elif self.estimator == "kde":
+            h_z_given_x = _kde_noise_entropy(self.estimator_kwargs["noise_variance"], z.shape[1])
+            noise = {"noise": "kernel", "noise_variance": self.estimator_kwargs["noise_variance"]}
+        elif encoding_entropy is not None:
+            h_z_given_x, noise = encoding_entropy, {"noise": "model"}
+        values = estimate_layer(z.numpy(), self.y.numpy(), self.estimator, self.k, h_z_given_x,
+                                self.label_entropy, self.estimator_kwargs, self.ross)
+        return values, noise
+
+    def _mixture(self, name: str, act: torch.Tensor,
+                 latent: GaussianLatent | None) -> tuple[dict[str, float], dict[str, Any]]:
+        """Columns of one layer by the exact mixture of its noise law (model's own, or added)."""
+        options = {"seed": self.seed + 2, **self.estimator_kwargs}
+        y = self.y.numpy()
+        if latent is not None:
+            if self.noise_entropy is not None:
+                raise ValueError("noise_entropy: the model's latent declares its own noise (log_var), "
+                                 "which the mixture estimator uses; leave noise_entropy unset")
+            mean = latent.mean.detach().reshape(act.shape[0], -1)
+            log_var = latent.log_var.detach()
+            if log_var.ndim > 2 or (log_var.ndim == 2 and log_var.shape[0] == mean.shape[0] > 1):
+                log_var = log_var.reshape(mean.shape[0], -1)   # per input, like the mean
+            log_var = torch.broadcast_to(log_var, mean.shape)
+            values = estimate_layer(mean, y, "mixture", label_entropy=self.label_entropy,
+                                    estimator_kwargs=options, log_var=log_var)
+            return values, {"noise": "model"}
+        variance = gaussian_std_for_entropy(self.noise_entropy or 0.0) ** 2
+        values = estimate_layer(act.detach().reshape(act.shape[0], -1), y, "mixture",
+                                label_entropy=self.label_entropy,
+                                estimator_kwargs={**options, "noise_variance": variance})
+        return values, {"noise": "added", "noise_variance": variance}
 
     def state_dict(self) -> dict[str, Any]:
         """The rows recorded so far, the time spent and the noise state, for checkpoints.
