@@ -162,24 +162,36 @@ def mixture_information(mean: object, log_var: object = None, y: object = None, 
     eps = torch.randn(n * samples, d, generator=gen, dtype=torch.float64).to(dev)
     z_all = mu[owner] + torch.exp(0.5 * lv[owner]) * eps
     chunk = max(1, max_elements // max(n * d, 1))
-    xz_terms, zy_terms = [], []
+
+    def component_log_prob(z: torch.Tensor, comps: slice | torch.Tensor) -> torch.Tensor:
+        """log N(z; mu_j, s_j^2) of the samples ``z`` (m, d) for the components ``comps``: (m, |comps|)."""
+        return -0.5 * ((z * z) @ inv_var[comps].T) + z @ weighted_mu[comps].T + const[comps]
+
+    xz_terms, log_q_terms = [], []
     log_n = math.log(n)
-    if labels is not None:
-        counts = torch.bincount(labels).to(torch.float64)
-        log_counts = counts.log()
     for start in range(0, n * samples, chunk):
         z = z_all[start:start + chunk]
         who = owner[start:start + chunk]
-        comp = -0.5 * ((z * z) @ inv_var.T) + z @ weighted_mu.T + const              # (m, n)
+        comp = component_log_prob(z, slice(None))                                    # (m, n)
         own = comp.gather(1, who[:, None]).squeeze(1)
         log_q = torch.logsumexp(comp, dim=1) - log_n
         xz_terms.append(own - log_q)
-        if labels is not None:
-            # log q(z | y) = logsumexp over the components of the sample's class - ln n_y
-            y_own = labels[who]
-            same = labels[None, :] == y_own[:, None]
-            log_q_y = comp.masked_fill(~same, -math.inf).logsumexp(1) - log_counts[y_own]
-            zy_terms.append(log_q_y - log_q)
+        log_q_terms.append(log_q)
+    zy_terms = []
+    if labels is not None:
+        # log q(z | y) = logsumexp over the components of the sample's class - ln n_y: one block
+        # per class (samples of class c against the n_c components of class c), 1/K of the work
+        counts = torch.bincount(labels).to(torch.float64)
+        log_q_all = torch.cat(log_q_terms)
+        sample_class = labels[owner]
+        for c in range(counts.numel()):
+            comps = torch.nonzero(labels == c).squeeze(1)
+            rows = torch.nonzero(sample_class == c).squeeze(1)
+            step = max(1, max_elements // max(comps.numel() * d, 1))
+            for start in range(0, rows.numel(), step):
+                idx = rows[start:start + step]
+                log_q_y = torch.logsumexp(component_log_prob(z_all[idx], comps), dim=1) - counts[c].log()
+                zy_terms.append(log_q_y - log_q_all[idx])
     xz = torch.cat(xz_terms)
     if not bool(torch.isfinite(xz).all()):
         raise ValueError("log_var: the noise is too narrow for float64 at this spread of the means "
