@@ -55,12 +55,30 @@ def test_compare_writes_figure_and_table(tmp_path, capsys):
     assert "information_plane_comparison.png" in out and "of training" in out
 
 
+def test_compare_includes_the_ibinn_with_its_own_exact_terms(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = main(["compare", "--objectives", "ibinn", "--ibinn-grid", "1", "--epochs", "2",
+                     "--records", "2", "--dpi", "40", "--max-samples", "200", "--device", "cpu",
+                     "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    rows = load_table(tmp_path / "information_plane_comparison.csv")
+    assert {r["run"] for r in rows} == {"ibinn gamma=1"} and len(rows) == 3
+    for row in rows:
+        assert row["dim"] == 64 and row["noise"] == "added"   # a deterministic flow: the recorder adds noise
+        assert row["i_xz"] <= row["h_x"] + 2 * row["i_xz_se"]
+        # CI(Y, Z_E) = H(Y) + E log q(y|z) <= H(Y): the model's own term, beside the estimates
+        assert row["ci_zy"] <= row["h_y"] + 1e-9 and math.isfinite(row["ci_xz"])
+    assert rows[-1]["test_accuracy"] > 0.5                    # the generative classifier learns in 2 epochs
+
+
 @pytest.mark.parametrize("argv, flag", [
     (["--objectives", "ib,xyz"], "--objectives"),
     (["--grid", "0.1,abc"], "--grid"),
     (["--grid", "-1"], "--grid"),
     (["--epochs", "0"], "--epochs"),
     (["--mixture-samples", "0"], "--mixture-samples"),
+    (["--ibinn-grid", "-0.5"], "--ibinn-grid"),
 ])
 def test_compare_rejects_bad_options(tmp_path, argv, flag):
     with pytest.raises(SystemExit) as info:
@@ -79,6 +97,23 @@ def test_python_dash_m_runs_the_command():
                           text=True, timeout=120, check=False)
     assert done.returncode == 0
     assert "--estimator {mixture,kl,gaussian,binning,kde}" in done.stdout
+
+
+def test_python_dash_m_is_the_infoplane_command(tmp_path):
+    # issue 16, item 7: `python -m infoplane` behaves like the console script, errors included
+    from pathlib import Path
+    script = Path(sys.executable).with_name("infoplane")
+    if not script.exists():
+        pytest.skip("the infoplane console script is not installed beside this python")
+    runs = {}
+    for name, argv in (("module", [sys.executable, "-m", "infoplane"]), ("script", [str(script)])):
+        done = subprocess.run(argv + ["no-such-command"], capture_output=True, text=True, timeout=120,
+                              check=False, cwd=tmp_path)
+        runs[name] = (done.returncode, done.stdout, done.stderr)
+    assert runs["module"] == runs["script"]
+    bad_rc, _, bad_err = runs["module"]
+    assert bad_err.startswith("usage: infoplane ") and "{compare,sweep}" in bad_err
+    assert bad_rc == 2 and "invalid choice: 'no-such-command'" in bad_err
 
 
 def test_sweep_writes_the_table_and_resumes_from_its_cache(tmp_path) -> None:

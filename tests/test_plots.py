@@ -92,3 +92,14 @@ def test_the_ln_n_bound_is_drawn_and_the_figure_names_its_estimator():
     title = comparison_figure(rows).texts[0].get_text()
     assert title.startswith("estimator: kl (Kozachenko-Leonenko k-NN entropies), noise: model; ")
     assert f"ln n = {math.log(600):.2f}" in title and "largest I(X;Z) 3.00" in title
+
+
+def test_a_model_with_its_own_terms_gets_its_own_panel_and_the_title_comes_first():
+    rows = [dict(r, objective="ibinn", ci_xz=300.0 - r["epoch"], ci_zy=r["i_zy"]) for r in ROWS]
+    fig = comparison_figure(rows + ROWS[:3], objectives=["ibinn", "ib"], title="my title")
+    first = fig.axes[0]
+    assert first.get_xlabel() == "IB-INN's CI(X, Z_E) = L_X - H(ε) [nats]"
+    np.testing.assert_allclose(first.get_lines()[0].get_xdata(), [299.0, 298.0, 297.0])
+    assert fig.axes[1].get_xlabel() == "Preserved Information I(X;Z) [nats]"     # the estimated plane
+    assert fig.axes[5].get_xlabel() == "Preserved Information I(X;Z) [nats]"     # IB: Tishby axes
+    assert fig.texts[0].get_text().splitlines()[0] == "my title"

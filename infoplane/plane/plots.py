@@ -36,12 +36,18 @@ LABELS = {
     "i_xz": "I(X;Z)", "i_zy": "I(Z;Y)", "h_z": "H[Z]", "h_z_given_y": "H[Z|Y]",
     "h_z_given_x": "H[Z|X]", "h_x": "H(X) = ln n", "h_y": "H[Y]", "h_y_given_z": "H[Y|Z]",
     "i_xy_given_z": "I(X;Y|Z)", "decoder_ce": "H_θ[Y|Z]",
+    "ci_xz": "CI(X, Z_E)", "ci_zy": "CI(Y, Z_E)", "l_x": "L_X",
     "train_accuracy": "train accuracy", "test_accuracy": "test accuracy",
 }
 #: The two planes: (x column, y column, x label, y label).
 AXES = {
     "tishby": ("i_xz", "i_zy", "Preserved Information I(X;Z)", "Preserved Relevant Information I(Z;Y)"),
     "kirsch": ("i_xz", "i_xy_given_z", "Preserved Information I(X;Z)", "Residual Information I(X;Y|Z)"),
+    # the IB-INN's own exact terms (Ardizzone et al. 2020, eqs. 5-7): the cross-informations
+    # CI(X, Z_E) = L_X - H(eps), an upper bound of I(X; Z_E) for X with noise eps (not bounded by
+    # ln n: X + eps is continuous), and CI(Y, Z_E) = H(Y) + E log q(y|z) <= I(Y; Z_E) <= H(Y)
+    "ibinn": ("ci_xz", "ci_zy", "IB-INN's CI(X, Z_E) = L_X - H(ε)",
+              "IB-INN's CI(Y, Z_E) = H(Y) + E log q(y|z)"),
 }
 
 
@@ -103,9 +109,10 @@ def plot_trajectories(rows: Sequence[Row], ax: Axes | None = None, axes: str = "
     rows : list of dict
         A table from :class:`InformationPlane` (several runs may be concatenated).
     ax : matplotlib Axes, optional
-    axes : {"tishby", "kirsch"}
+    axes : {"tishby", "kirsch", "ibinn"}
         Tishby: I(X;Z) against I(Z;Y). Kirsch: Preserved Information I(X;Z) against
-        Residual Information I(X;Y|Z).
+        Residual Information I(X;Y|Z). IB-INN: the model's own cross-informations
+        ``ci_xz`` against ``ci_zy`` (:meth:`infoplane.inn.IBINN.information_terms`).
     layer : str, optional
         Only rows of this layer (default: all, so pass it when several were recorded).
     color_by : str, optional
@@ -161,10 +168,10 @@ def plot_trajectories(rows: Sequence[Row], ax: Axes | None = None, axes: str = "
         h_y = max(h_ys) * scale
         right = max([ax.get_xlim()[1], h_y * 1.2])
         xs = np.linspace(0, right, 100)
-        bound = np.minimum(xs, h_y) if axes == "tishby" else np.maximum(h_y - xs, 0)
+        bound = np.maximum(h_y - xs, 0) if axes == "kirsch" else np.minimum(xs, h_y)
         ax.plot(xs, bound, "k--", lw=1, alpha=0.6, label="exact IB curve (deterministic Y)", zorder=1)
     h_xs = [r["h_x"] for rs in runs.values() for r in rs if "h_x" in r]
-    if ib_bound and h_xs:
+    if ib_bound and h_xs and xkey == "i_xz":
         ax.axvline(max(h_xs) * scale, color="k", ls=":", lw=1, alpha=0.7, label="H(X) = ln n", zorder=1)
     if ib_curve:
         pts = sorted(ib_curve, key=lambda r: r["i_xz"])
@@ -231,13 +238,15 @@ def plot_entropies(rows: Sequence[Row], quantity: str = "h_z", ax: Axes | None =
 
 
 def comparison_figure(rows: Sequence[Row], objectives: Sequence[str] | None = None,
-                      layer: str | None = None, base: float = math.e) -> Figure:
+                      layer: str | None = None, base: float = math.e, title: str | None = None) -> Figure:
     """The figure of ``infoplane compare``: one row of panels per objective.
 
     Columns: Tishby plane, Kirsch plane, H[Z] and H[Z|Y] against the epoch, test
     accuracy against the epoch (train accuracy when no test data were recorded). The
     figure's title names the estimator(s) and the noise of the table's rows, and the
-    bounds ln n and H[Y] they respect (:func:`describe_estimates`).
+    bounds ln n and H[Y] they respect (:func:`describe_estimates`), below ``title`` when
+    given. Rows with a model's own exact terms (``ci_xz``, ``ci_zy``: the IB-INN) show
+    those in the first panel and the estimated Tishby plane in the second.
 
     Returns
     -------
@@ -268,16 +277,21 @@ def comparison_figure(rows: Sequence[Row], objectives: Sequence[str] | None = No
             raise ValueError(f"objectives: no rows for objective {objective!r}")
         acc = "test_accuracy" if any("test_accuracy" in r for r in sub) else "train_accuracy"
         name = objective.upper()
-        plot_trajectories(sub, ax=axs[i, 0], axes="tishby", layer=layer, base=base)
-        plot_trajectories(sub, ax=axs[i, 1], axes="kirsch", layer=layer, base=base, legend=False)
+        own = all("ci_xz" in r and "ci_zy" in r for r in sub)   # a model with its own exact terms
+        first, second = ("ibinn", "tishby") if own else ("tishby", "kirsch")
+        plot_trajectories(sub, ax=axs[i, 0], axes=first, layer=layer, base=base)
+        plot_trajectories(sub, ax=axs[i, 1], axes=second, layer=layer, base=base, legend=False)
         plot_entropies(sub, "h_z", ax=axs[i, 2], layer=layer, base=base, legend=False)
         plot_entropies(sub, "h_z_given_y", ax=axs[i, 3], layer=layer, base=base, legend=False)
         plot_entropies(sub, acc, ax=axs[i, 4], layer=layer, legend=False)
-        for j, title in enumerate(("information plane (Tishby axes)", "information plane (Kirsch axes)",
-                                   "latent entropy", "conditional latent entropy", acc.replace("_", " "))):
-            axs[i, j].set_title(f"{name}: {title}", fontsize=10)
-    fig.tight_layout()
-    fig.suptitle(describe_estimates(rows, base), y=1.0, fontsize=10)
+        titles = (("its own exact terms (cross-informations)" if own else "information plane (Tishby axes)"),
+                  ("estimated plane (Tishby axes)" if own else "information plane (Kirsch axes)"),
+                  "latent entropy", "conditional latent entropy", acc.replace("_", " "))
+        for j, panel in enumerate(titles):
+            axs[i, j].set_title(f"{name}: {panel}", fontsize=10)
+    lines = ([title] if title else []) + [describe_estimates(rows, base)]
+    fig.suptitle("\n".join(lines), fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.2 * len(lines) / fig.get_figheight()))   # 0.2 inch a line
     return fig
 
 
