@@ -10,7 +10,8 @@ output folder.
 beside its Table 1 baselines (the feed-forward twin, the class-NLL generative classifier,
 the VIB), as independent jobs (:func:`infoplane.sweep.sweep`), and writes
 ``ibinn_sweep.csv`` and ``ibinn_sweep.png`` (error, calibration, OoD score and bits/dim
-against gamma: the paper's Fig. 6).
+against gamma: the paper's Fig. 6), ``ibinn_latent.png`` (the latent mixture in a linear
+projection, Fig. 7) and ``ibinn_samples.png`` (class-conditional samples, Fig. 8).
 
 Examples
 --------
@@ -228,7 +229,53 @@ def _ibinn_run(model: str, gamma: float | None, seed: int, epochs: int) -> dict[
             test = net.log_prob(data.x_test)
             row["ood_auc"] = roc_auc(p_values(ref, test), p_values(ref, noisy), ood_higher=False)
             row["bits_per_dim"] = float(bits_per_dim(-test.mean(), 64, bin_width=1 / 16))
+        if model == "ibinn":   # what Figs. 7 and 8 draw (kept out of the table)
+            points, means = net.latent_projection(data.x_test[:400])
+            row["figure_latent"] = points.tolist()
+            row["figure_labels"] = data.y_test[:400].tolist()
+            row["figure_means"] = means.tolist()
+            labels = torch.arange(10).repeat_interleave(4)
+            samples = net.sample(labels, temperature=0.8, generator=torch.Generator().manual_seed(seed))
+            row["figure_samples"] = samples.clamp(0, 1).reshape(10, 4, 8, 8).tolist()
     return row
+
+
+def _latent_and_sample_figures(rows: list[dict[str, Any]], out: Path, dpi: int) -> list[Path]:
+    """Fig. 7 (latent projections) and Fig. 8 (class-conditional samples) of the IB-INN, a column a gamma."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    runs = sorted((r for r in rows if "figure_latent" in r), key=lambda r: r["gamma"])
+    first_seed = min((r["seed"] for r in runs), default=0)
+    runs = [r for r in runs if r["seed"] == first_seed]
+    if not runs:
+        return []
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.0 * len(runs), 3.6), squeeze=False)
+    for i, (ax, run) in enumerate(zip(axes[0], runs, strict=True)):
+        points, means = np.asarray(run["figure_latent"]), np.asarray(run["figure_means"])
+        scatter = ax.scatter(points[:, 0], points[:, 1], c=run["figure_labels"], cmap="tab10", vmin=-0.5,
+                             vmax=9.5, s=5, alpha=0.7)
+        ax.scatter(means[:, 0], means[:, 1], c=range(10), cmap="tab10", vmin=-0.5, vmax=9.5, marker="X",
+                   s=70, edgecolors="k")
+        ax.set(title=f"gamma = {run['gamma']:g}", xlabel="principal direction 1 of the means",
+               ylabel="principal direction 2" if i == 0 else None, aspect="equal")
+    fig.colorbar(scatter, ax=axes[0].tolist(), ticks=range(10), label="digit (test set; X = class mean)")
+    fig.suptitle(f"IB-INN latent space, linear projection (Fig. 7), seed {first_seed}", fontsize=10)
+    latent_path = out / "ibinn_latent.png"
+    fig.savefig(latent_path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.0 * len(runs), 2.2), squeeze=False)
+    for ax, run in zip(axes[0], runs, strict=True):
+        images = np.asarray(run["figure_samples"])                    # (class, sample, 8, 8)
+        grid = images.transpose(1, 2, 0, 3).reshape(4 * 8, 10 * 8)   # rows: samples, columns: classes
+        ax.imshow(grid, cmap="gray_r", vmin=0, vmax=1)
+        ax.set(title=f"gamma = {run['gamma']:g}", xticks=np.arange(10) * 8 + 3.5, xticklabels=range(10),
+               yticks=[], xlabel="class y")
+    fig.suptitle("IB-INN samples x = g^-1(mu_y + 0.8 eps), four per class (Fig. 8)", fontsize=10, y=1.08)
+    samples_path = out / "ibinn_samples.png"
+    fig.savefig(samples_path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return [latent_path, samples_path]
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -254,6 +301,8 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"failed: {failure.params} seed={failure.seed}: {failure.error}", file=sys.stderr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    extra = _latent_and_sample_figures(result.rows, out, args.dpi)
+    result.rows = [{k: v for k, v in r.items() if not k.startswith("figure_")} for r in result.rows]
     table = save_table(result.rows, out / "ibinn_sweep.csv")
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
     panels = [("error", "test error"), ("gme", "geometric mean of ECE, MCE, ICE (C.3)"),
@@ -279,7 +328,7 @@ def _sweep(args: argparse.Namespace) -> int:
     fig.savefig(figure, dpi=args.dpi)
     plt.close(fig)
     print(f"{len(grid) * len(seeds)} runs ({result.cached} from the cache, {len(result.failures)} failed) in "
-          f"{time.perf_counter() - started:.1f} s; wrote {figure} and {table}")
+          f"{time.perf_counter() - started:.1f} s; wrote {figure}, {', '.join(map(str, extra))} and {table}")
     return 1 if result.failures else 0
 
 

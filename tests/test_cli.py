@@ -135,3 +135,7 @@ def test_sweep_writes_the_table_and_resumes_from_its_cache(tmp_path) -> None:
     assert (tmp_path / "out" / "ibinn_sweep.csv").read_text() == first
     assert len(list((tmp_path / "cache").glob("*.json"))) == 4
     assert (tmp_path / "out" / "ibinn_sweep.png").stat().st_size > 0
+    # Figs. 7 and 8 of the paper; their arrays stay out of the table
+    assert matplotlib.image.imread(tmp_path / "out" / "ibinn_latent.png")[..., :3].std() > 0.01
+    assert matplotlib.image.imread(tmp_path / "out" / "ibinn_samples.png")[..., :3].std() > 0.01
+    assert not any(key.startswith("figure_") for key in rows[0])

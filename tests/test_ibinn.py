@@ -327,3 +327,18 @@ def test_classifier_loss_is_cross_entropy_with_smoothing() -> None:
     torch.testing.assert_close(loss, -(t * log_p).sum(1).mean())
     torch.testing.assert_close(terms["cross_entropy"], -log_p[:, 0].mean())
     assert float(terms["accuracy"]) == 0.5
+
+
+def test_the_latent_projection_keeps_the_layout_of_three_means_exactly() -> None:
+    """Three means span a plane: their projection keeps every pairwise distance; points keep theirs to it."""
+    model = IBINN(6, n_classes=3, n_blocks=2, hidden=(8,), seed=1)
+    with torch.no_grad():
+        model.latent_density.means.add_(torch.randn(3, 6, generator=torch.Generator().manual_seed(0)))
+    x = torch.randn(7, 6, generator=torch.Generator().manual_seed(1))
+    points, means = model.latent_projection(x)
+    full = model.latent_density.means.detach()
+    torch.testing.assert_close(torch.cdist(means, means), torch.cdist(full, full), atol=1e-5, rtol=1e-5)
+    z, _ = model(x)
+    # a point's projection is its orthogonal projection on the plane: never farther from a mean
+    assert bool((torch.cdist(points, means) <= torch.cdist(z.detach(), full) + 1e-5).all())
+    assert points.shape == (7, 2)

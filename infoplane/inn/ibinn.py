@@ -341,6 +341,32 @@ class IBINN(nn.Module):
             x, _ = self(z, rev=True)
         return x
 
+    def latent_projection(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The latents of ``x`` and the class means, projected linearly to 2-D (the paper's Fig. 7).
+
+        The plane is spanned by the two principal directions of the K class means around
+        their centre, so the layout of the mixture is kept as well as a plane can (exactly
+        for K <= 3). Returns ``(points (n, 2), means (K, 2))`` in latent units.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from infoplane.inn import IBINN
+        >>> model = IBINN(4, n_classes=3, n_blocks=1, hidden=(8,), seed=0)
+        >>> points, means = model.latent_projection(torch.zeros(5, 4))
+        >>> tuple(points.shape), round(float(torch.dist(means[0], means[1])), 4)   # mu_init = 5 apart
+        ((5, 2), 5.0)
+        """
+        with torch.no_grad():
+            z, _ = self(x)
+            means = self.latent_density.means.detach()
+            centre = means.mean(0)
+            _, _, vh = torch.linalg.svd(means - centre, full_matrices=False)
+            basis = vh[:2].T
+            if basis.shape[1] < 2:   # a 1-D latent: its line, drawn at height 0
+                basis = torch.cat([basis, torch.zeros_like(basis)], 1)
+            return (z - centre) @ basis, (means - centre) @ basis
+
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Class log-probabilities log q(y|z) of latents ``z`` (the recorder's predictions), ``(n, K)``."""
         return self.latent_density.log_posterior(z)
