@@ -10,6 +10,8 @@
 - :mod:`~infoplane.info.examples`: named distributions with known values (``xor``,
   ``giant_bit``, ``n_mod_m``, ``and_gate``, a Mickey Mouse model).
 - :mod:`~infoplane.info.ib`: iterative IB / DIB on a discrete p(x, y) and IB curves.
+- :mod:`~infoplane.info.pid`: :func:`pid`, partial information decomposition (I_min, MMI,
+  BROJA), and :func:`plot_pid`.
 
 Examples
 --------
@@ -39,6 +41,7 @@ from infoplane.info.measures import (
     mutual_information_torch,
     total_correlation,
 )
+from infoplane.info.pid import PIDResult, pid, plot_pid
 
 __all__ = [
     "Distribution", "examples", "ib_curve", "information_bottleneck", "plot_ib_curve",
@@ -48,4 +51,5 @@ __all__ = [
     "conditional_mutual_information", "cross_entropy", "dual_total_correlation", "entropy",
     "entropy_torch", "information", "interaction_information", "kl_divergence",
     "mutual_information", "mutual_information_torch", "total_correlation",
+    "PIDResult", "pid", "plot_pid",
 ]
