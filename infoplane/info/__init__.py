@@ -10,6 +10,8 @@
 - :mod:`~infoplane.info.examples`: named distributions with known values (``xor``,
   ``giant_bit``, ``n_mod_m``, ``and_gate``, a Mickey Mouse model).
 - :mod:`~infoplane.info.ib`: iterative IB / DIB on a discrete p(x, y) and IB curves.
+- :mod:`~infoplane.info.channels`: Blahut-Arimoto :func:`channel_capacity` and
+  :func:`rate_distortion_curve`.
 - :mod:`~infoplane.info.pid`: :func:`pid`, partial information decomposition (I_min, MMI,
   BROJA), and :func:`plot_pid`.
 
@@ -21,6 +23,7 @@ Examples
 """
 
 from infoplane.info import examples
+from infoplane.info.channels import channel_capacity, rate_distortion_curve
 from infoplane.info.distribution import Distribution
 from infoplane.info.expressions import decompose, evaluate, identical
 from infoplane.info.ib import ib_curve, information_bottleneck, plot_ib_curve
@@ -51,5 +54,5 @@ __all__ = [
     "conditional_mutual_information", "cross_entropy", "dual_total_correlation", "entropy",
     "entropy_torch", "information", "interaction_information", "kl_divergence",
     "mutual_information", "mutual_information_torch", "total_correlation",
-    "PIDResult", "pid", "plot_pid",
+    "PIDResult", "pid", "plot_pid", "channel_capacity", "rate_distortion_curve",
 ]
