@@ -5,8 +5,10 @@ Entry points: :func:`mutual_information` (KSG 1 and 2), :func:`conditional_mutua
 (total correlation), :func:`entropy` ("kl", "gaussian", "binning", "kde"),
 :func:`conditional_entropy`, :func:`discrete_entropy` (the plug-in entropy of labels or
 binned patterns), :func:`estimate_layer` (the information-plane quantities of one layer),
-:func:`mixture_information` (the exact-mixture estimates of a layer with known Gaussian noise)
-and :func:`estimate_uncertainty` (confidence interval and shuffle baseline for any of
+:func:`mixture_information` (the exact-mixture estimates of a layer with known Gaussian noise),
+:func:`neural_mutual_information` (InfoNCE, NWJ, MINE and SMILE variational bounds with a
+learned critic, trained by :func:`infoplane.train.fit`: the one layer-1 module that uses the
+loop) and :func:`estimate_uncertainty` (confidence interval and shuffle baseline for any of
 them). Every one accepts NumPy arrays and torch tensors on any device and returns a float.
 
 Examples
@@ -36,6 +38,13 @@ from infoplane.estimators.ksg import (
 )
 from infoplane.estimators.layer import estimate_layer
 from infoplane.estimators.mixture import MixtureEstimate, mixture_information
+from infoplane.estimators.neural import (
+    JointCritic,
+    MutualInformationLoss,
+    NeuralMIEstimate,
+    SeparableCritic,
+    neural_mutual_information,
+)
 from infoplane.estimators.uncertainty import Uncertainty, estimate_uncertainty
 
 __all__ = [
@@ -43,6 +52,11 @@ __all__ = [
     "TiedSamplesWarning",
     "MixtureEstimate",
     "mixture_information",
+    "JointCritic",
+    "MutualInformationLoss",
+    "NeuralMIEstimate",
+    "SeparableCritic",
+    "neural_mutual_information",
     "Uncertainty",
     "binning_entropy",
     "conditional_entropy",
