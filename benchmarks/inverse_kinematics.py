@@ -12,7 +12,8 @@ marginal intervals (4.2.2), and its signed value at 68 %; ``MMD to ABC``: square
 (inverse multiquadratic, h = 0.2, 0.5, 1) between each posterior and the ABC posterior
 on the first observations. ABC (quantile variant) is the reference posterior; its
 re-simulation error is its acceptance radius at work. The cVAE and the cINN get about
-as many parameters as the INN.
+as many parameters as the INN; the cVAE is the conditional case of the BIB-AE VAE
+(``BIBAE.conditional_mlp`` trained by ``bibae.vae()``).
 
 Each model trains with ``infoplane.train.fit``, a loss object and (for the INN) the
 schedule callback of the L_x ramp-up; the recipes (loaders, optimizers, schedulers,
@@ -33,11 +34,10 @@ from torch.utils.data import DataLoader, TensorDataset
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import markdown_table  # noqa: E402
 
+from infoplane.bibae import BIBAE, squared_error_log_scale, vae  # noqa: E402
 from infoplane.data import inverse_kinematics as ik  # noqa: E402
 from infoplane.inn import (  # noqa: E402
     CINN,
-    ConditionalVAE,
-    ConditionalVAELoss,
     InverseINN,
     InverseINNLoss,
     InverseLossWeights,
@@ -89,16 +89,17 @@ def _width_for(params: int, make) -> int:
 
 def train_cvae(x, y, cfg, params):
     # thesis B.5.2: reconstruction 15:1 to KL, read with the squared error summed over the 4
-    # dimensions of x (ConditionalVAELoss averages them, hence 15 * 4); this reading reproduces the
-    # thesis's cVAE (median re-sim 0.0304 after 12 epochs vs 0.0307); 15 on the mean gives 0.086.
-    make = lambda h: ConditionalVAE(4, 2, latent_dim=2, hidden=(h, h, h), seed=cfg.seed)  # noqa: E731
+    # dimensions of x: a Gaussian p(x | z, y) of fixed variance 1 / (2 * 15), so that -C is
+    # 15 ||x - x_hat||^2 plus a constant; this reading reproduces the thesis's cVAE (median
+    # re-sim 0.0304 after 12 epochs vs 0.0307); 15 on the mean over the 4 dimensions gives 0.086.
+    make = lambda h: BIBAE.conditional_mlp(4, 2, latent_dim=2, hidden=(h, h, h), seed=cfg.seed)  # noqa: E731
     model = make(_width_for(params, make))
     # thesis B.5.2: lr 5e-3 decaying to 1.6e-5, batch 250
     loader = DataLoader(TensorDataset(x, y), batch_size=250, shuffle=True,
                         generator=torch.Generator().manual_seed(cfg.seed))
     opt = torch.optim.Adam(model.parameters(), lr=5e-3)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, (1.6e-5 / 5e-3) ** (1.0 / cfg.epochs))
-    fit(model, ConditionalVAELoss(recon_weight=15.0 * 4, seed=cfg.seed + 1), loader, opt, cfg.epochs,
+    fit(model, vae(log_scale=squared_error_log_scale(15.0), seed=cfg.seed + 1), loader, opt, cfg.epochs,
         scheduler=sched, device="cpu", progress=False)
     model.eval()
     return model, lambda y_star, n, seed: model.posterior(y_star, n, seed=seed)

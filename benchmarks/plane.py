@@ -42,7 +42,7 @@ def main() -> None:
                               device="cpu"), repeat=5)["median"]
     records = len(log_spaced_epochs(50, 12)) + 1
     rows = []
-    for estimator in ("gaussian", "kl", "binning", "kde"):
+    for estimator in ("mixture", "gaussian", "kl", "binning", "kde"):
         plane = InformationPlane(data.x_train, data.y_train, estimator=estimator, max_samples=600,
                                  test_data=(data.x_test, data.y_test),
                                  estimator_kwargs=OPTIONS.get(estimator))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from infoplane.inn import ConditionalVAELoss, InverseINNLoss
+from infoplane.inn import InverseINNLoss
 from infoplane.train import Schedule, fit
 
 
@@ -64,17 +64,5 @@ def fit_inverse_inn(model, x, y, *, epochs, batch_size, lr, lr_end, seed=0, weig
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, (lr_end / lr) ** (1.0 / epochs))
     history = fit(model, loss, loader, opt, epochs, scheduler=sched, clip_grad_norm=clip_grad_norm,
                   device="cpu", progress=False, callbacks=[Schedule(loss, "progress", lambda p: p)])
-    model.eval()
-    return history
-
-
-def fit_cvae(model, x, y, *, epochs, batch_size, lr, lr_end, recon_weight, seed=0):
-    """The cVAE's recipe of lesson 07 / the benchmark (thesis B.5.2): Adam with exponential decay."""
-    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.ExponentialLR(opt, (lr_end / lr) ** (1.0 / epochs))
-    history = fit(model, ConditionalVAELoss(recon_weight, seed=seed + 1), loader, opt, epochs,
-                  scheduler=sched, device="cpu", progress=False)
     model.eval()
     return history

@@ -46,13 +46,79 @@ def test_renormalises_within_tolerance():
 def test_from_samples_counts():
     x = np.array([0, 1, 1, 2, 2, 2, 0, 1])
     y = np.array(["a", "b", "b", "a", "a", "b", "a", "a"])
-    d = Distribution.from_samples([x, y], "XY")
+    d = Distribution.from_columns([x, y], "XY")
     assert d.alphabets == ((0, 1, 2), ("a", "b"))
     for i, xv in enumerate(d.alphabets[0]):
         for j, yv in enumerate(d.alphabets[1]):
             assert d.pmf[i, j] == np.mean((x == xv) & (y == yv))
     same = Distribution.from_samples(np.stack([x, x * 10], axis=1), ["A", "B10"])
     assert np.allclose(same.pmf, np.diag(np.bincount(x) / len(x)))
+
+
+def test_from_samples_reads_rows_whatever_the_container():
+    # issue 16: a list of lists was read as columns and a 2-D array as rows; the same
+    # data gave I = 0.25 bits one way and 0 the other. Rows are samples, always.
+    import torch
+    rows = [[0, 0], [0, 1], [1, 1], [1, 1]]
+    want = np.array([[0.25, 0.25], [0.0, 0.5]])
+    for data in (rows, [tuple(r) for r in rows], np.array(rows), torch.tensor(rows),
+                 [np.array(r) for r in rows], [torch.tensor(r) for r in rows]):
+        d = Distribution.from_samples(data, "XY")
+        np.testing.assert_array_equal(d.pmf, want)
+        assert d.alphabets == ((0, 1), (0, 1))
+    # the columns of the same data give the same distribution through from_columns
+    cols = [[r[0] for r in rows], [r[1] for r in rows]]
+    for data in (cols, np.array(cols), [np.array(c) for c in cols], torch.tensor(cols)):
+        np.testing.assert_array_equal(Distribution.from_columns(data, "XY").pmf, want)
+    # brute force against a hand count, and the mutual information the issue quotes:
+    # p(0,0) = p(0,1) = 1/4, p(1,1) = 1/2: I = H(Y) - H(Y|X) = h(1/4) - 1/2 = 0.311 bits
+    from infoplane.info import mutual_information
+    mi = mutual_information(Distribution.from_samples(rows, "XY"), "X", "Y", base=2)
+    h = -(0.25 * np.log2(0.25) + 0.75 * np.log2(0.75))
+    assert mi == pytest.approx(h - 0.5, abs=1e-12)
+
+
+def test_from_samples_keeps_each_columns_type_and_one_variable():
+    d = Distribution.from_samples([(0, "a"), (2, "b"), (2, "b")], ["N", "S"])
+    assert d.alphabets == ((0, 2), ("a", "b"))
+    np.testing.assert_allclose(d.pmf, [[1 / 3, 0], [0, 2 / 3]])
+    for one in ([3, 1, 3, 3], np.array([3, 1, 3, 3]), ("v", "u", "v", "v")):
+        single = Distribution.from_samples(one, "X")
+        np.testing.assert_array_equal(single.pmf, [0.25, 0.75])
+
+
+def test_from_samples_points_a_list_of_columns_to_from_columns():
+    columns = [[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]]      # three variables, four samples
+    with pytest.raises(ValueError, match=r"^names: each sample has 4 values but 3 names.*from_columns"):
+        Distribution.from_samples(columns, "XYZ")
+    with pytest.raises(ValueError, match=r"^samples: rows of different lengths.*from_columns"):
+        Distribution.from_samples([[0, 1, 1], [0, 1]], "XY")
+    xor = Distribution.from_columns(columns, "XYZ")
+    np.testing.assert_array_equal(xor.pmf, Distribution.from_samples(np.array(columns).T, "XYZ").pmf)
+
+
+@pytest.mark.parametrize("bad, match", [
+    ([], r"^samples: needs at least one sample"),
+    (np.zeros((0, 2)), r"^samples: needs at least one sample"),
+    (np.zeros((2, 2, 2)), r"^samples: expected shape \(n_samples, n_variables\)"),
+    ([[0, 1], 2], r"^samples: mixes rows"),
+    (5, r"^samples: expected an array"),
+])
+def test_from_samples_rejects_bad_input_by_name(bad, match):
+    with pytest.raises(ValueError, match=match):
+        Distribution.from_samples(bad, "XY")
+
+
+@pytest.mark.parametrize("bad, match", [
+    ([[0, 1], [0]], r"^columns: expected 1-D columns of equal length"),
+    ([], r"^columns: expected 1-D columns of equal length"),
+    (np.zeros(3), r"^columns: expected one 1-D column per variable"),
+    ([[], []], r"^columns: needs at least one sample"),
+    ([[0, 1], [0, 1], [1, 1]], r"^names: 3 columns but 2 names"),
+])
+def test_from_columns_rejects_bad_input_by_name(bad, match):
+    with pytest.raises(ValueError, match=match):
+        Distribution.from_columns(bad, "XY")
 
 
 def test_marginal_orders_and_sums():

@@ -19,6 +19,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from infoplane.bibae import BIBAE, squared_error_log_scale, vae
 from infoplane.bottleneck import (
     VIB,
     CategoricalBottleneckClassifier,
@@ -30,8 +31,6 @@ from infoplane.bottleneck import (
 from infoplane.inn import (
     CINN,
     ClassifierLoss,
-    ConditionalVAE,
-    ConditionalVAELoss,
     FeedForwardClassifier,
     InverseINN,
     InverseINNLoss,
@@ -67,8 +66,8 @@ FAMILIES: dict[str, Callable[[], tuple[Any, ...]]] = {
                            conditional_nll_loss, _classes(3, 2)),
     "inverse-inn-ramp": lambda: (InverseINN(2, 1, 1, n_blocks=1, hidden=(8, 8), seed=0),
                                  InverseINNLoss(ramp_start=0.01, ramp_until=0.5, seed=0), _inverse()),
-    "conditional-vae": lambda: (ConditionalVAE(2, 1, latent_dim=1, hidden=(8, 8), seed=0),
-                                ConditionalVAELoss(seed=0), _inverse()),
+    "conditional-vae": lambda: (BIBAE.conditional_mlp(2, 1, latent_dim=1, hidden=(8, 8), seed=0),
+                                vae(log_scale=squared_error_log_scale(7.5), seed=0), _inverse()),
     "ibinn": lambda: (IBINN(4, n_classes=3, n_blocks=1, hidden=(8,), seed=0),
                       IBINNLoss(gamma=1.0, generator=torch.Generator().manual_seed(7)), _classes()),
     "feed-forward-baseline": lambda: (FeedForwardClassifier(4, 3, n_blocks=1, hidden=(8,), seed=0),

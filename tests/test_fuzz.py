@@ -39,6 +39,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from strategies import distributions, pmfs, samples
 
+import infoplane.bibae as bibae
 import infoplane.bottleneck as bn
 import infoplane.data as data
 import infoplane.estimators as est
@@ -407,8 +408,8 @@ def _inverse() -> inn.InverseINN:
     return inn.InverseINN(2, 1, 1, n_blocks=1, hidden=(4,), seed=0)
 
 
-def _cvae() -> inn.ConditionalVAE:
-    return inn.ConditionalVAE(2, 1, latent_dim=1, hidden=(4,), seed=0)
+def _cvae() -> bibae.BIBAE:
+    return bibae.BIBAE.conditional_mlp(2, 1, latent_dim=1, hidden=(4,), seed=0)
 
 
 def class_batch() -> dict[str, Any]:
@@ -519,6 +520,24 @@ def _specs() -> list[Spec]:
              {"curve": J(info.ib_curve(np.array([[0.4, 0.1], [0.1, 0.4]]), [1.0, 5.0], max_iter=30,
                                        restarts=1))},
              {"curve": OBJECT + [_const("empty", [])], "label": OBJECT}, examples=4))
+    channel_matrices = st.integers(1, 4).flatmap(lambda nx: st.integers(1, 4).flatmap(
+        lambda ny: st.lists(pmfs(shape=(ny,)), min_size=nx, max_size=nx).map(np.array)))
+    add(Spec("info.channel_capacity", info.channel_capacity,
+             {"p_y_given_x": channel_matrices, "max_iter": J(200)},
+             {"p_y_given_x": PMF_BAD + OBJECT, "tol": FLOAT, "max_iter": INT, "base": BASE}))
+    add(Spec("info.rate_distortion_curve", info.rate_distortion_curve,
+             {"p_x": pmfs(shape=(3,)), "distortion": J(1.0 - np.eye(3)),
+              "betas": J(np.array([0.5, 3.0])), "max_iter": J(200)},
+             {"p_x": PMF_BAD + OBJECT, "distortion": ARRAY + OBJECT, "betas": ARRAY + OBJECT,
+              "tol": FLOAT, "max_iter": INT, "base": BASE}))
+    add(Spec("info.pid", info.pid,
+             {"dist": _dist3(), "sources": J(("X", "Y")), "target": J("Z"),
+              "measure": st.sampled_from(["imin", "mmi", "broja"])},
+             {"dist": DIST_BAD, "sources": NAMES_BAD + [_const("one-source", ("X",))],
+              "target": NAMES_BAD + [_const("a-source", "X")], "measure": STR, "base": BASE}, examples=8))
+    add(Spec("info.plot_pid", info.plot_pid,
+             {"result": J(info.pid(examples.and_gate(), ("X", "Y"), "Z"))},
+             {"result": OBJECT, "kind": STR, "decimals": INT}, examples=3))
     for fname in ("plot_atoms", "plot_idiagram"):
         add(Spec(f"info.{fname}", getattr(info, fname),
                  {"dist": _dist2(), "shade": st.sampled_from([None, "I[X;Y]"])},
@@ -571,6 +590,20 @@ def _specs() -> list[Spec]:
              paired(("mean", "log_var"), labels="y").map(lambda d: {**d, "samples": 3}),
              {"mean": ARRAY, "log_var": ARRAY, "y": ARRAY + LABELS_BAD, "noise_variance": FLOAT,
               "samples": INT, "seed": SEED, "max_elements": INT}))
+    for critic in ("SeparableCritic", "JointCritic"):
+        add(model_spec(f"estimators.{critic}", getattr(est, critic),
+                       {"x_dim": J(3), "y_dim": J(2), "hidden": J((4,))},
+                       {"x_dim": INT, "y_dim": INT, "hidden": SIZES, "activation": STR, "seed": SEED}))
+    add(Spec("estimators.MutualInformationLoss", est.MutualInformationLoss,
+             {"bound": st.sampled_from(["infonce", "nwj", "mine", "smile"])},
+             {"bound": STR, "clip": FLOAT, "momentum": FLOAT}))
+    add(Spec("estimators.neural_mutual_information", est.neural_mutual_information,
+             {"x": J(t_samples(64, 2)), "y": J(t_samples(64, 1, seed=1)),
+              "bound": st.sampled_from(["infonce", "nwj", "mine", "smile"]), "batch_size": J(16),
+              "steps": J(3), "hidden": J((4,)), "embed_dim": J(2), "seed": J(0)},
+             {"x": ARRAY, "y": ARRAY, "bound": STR, "critic": STR, "batch_size": INT, "steps": INT,
+              "lr": FLOAT, "hidden": SIZES, "eval_fraction": FLOAT, "seed": SEED, "base": BASE},
+             examples=4))
     add(Spec("estimators.estimate_layer", est.estimate_layer, paired(("z",), labels="y"),
              {"z": ARRAY, "y": ARRAY + LABELS_BAD, "estimator": STR, "k": INT, "h_z_given_x": FLOAT,
               "label_entropy": FLOAT, "estimator_kwargs": OBJECT, "ross": BOOL}))
@@ -782,7 +815,7 @@ def _specs() -> list[Spec]:
                    {"x_dim": J(2), "y_dim": J(1), "latent_dim": J(1), "n_blocks": J(1), "hidden": J((4,))},
                    {"x_dim": INT, "y_dim": INT, "latent_dim": INT, "total_dim": INT, "n_blocks": INT,
                     "hidden": SIZES, "clamp": FLOAT, "mixing": STR, "y_loss": STR, "seed": SEED}))
-    add(model_spec("inn.ConditionalVAE", inn.ConditionalVAE,
+    add(model_spec("bibae.BIBAE.conditional_mlp", bibae.BIBAE.conditional_mlp,
                    {"x_dim": J(2), "y_dim": J(1), "latent_dim": J(1), "hidden": J((4,))},
                    {"x_dim": INT, "y_dim": INT, "latent_dim": INT, "hidden": SIZES, "seed": SEED}))
     add(model_spec("inn.FeedForwardClassifier", inn.FeedForwardClassifier,
@@ -797,7 +830,8 @@ def _specs() -> list[Spec]:
     add(Spec("inn.InverseINNLoss", inn.InverseINNLoss, {},
              {"weights": OBJECT, "bandwidths_z": FLOAT, "bandwidths_x": FLOAT, "kernel": STR,
               "y_noise": FLOAT, "pad_noise": FLOAT, "ramp_start": FLOAT, "ramp_until": FLOAT, "seed": SEED}))
-    add(Spec("inn.ConditionalVAELoss", inn.ConditionalVAELoss, {}, {"recon_weight": FLOAT, "seed": SEED}))
+    add(Spec("bibae.squared_error_log_scale", bibae.squared_error_log_scale, {"weight": J(15.0)},
+             {"weight": FLOAT}))
     add(Spec("inn.IBINNLoss", inn.IBINNLoss, {},
         {"gamma": FLOAT, "label_smoothing": FLOAT, "bin_width": FLOAT}))
     add(Spec("inn.ClassifierLoss", inn.ClassifierLoss, {}, {"label_smoothing": FLOAT}))
@@ -809,7 +843,8 @@ def _specs() -> list[Spec]:
     add(loss_spec("inn.ClassifierLoss()", inn.ClassifierLoss,
                   lambda: inn.FeedForwardClassifier(3, 3, n_blocks=1, hidden=(4,), seed=0), class_batch()))
     add(loss_spec("inn.InverseINNLoss()", lambda: inn.InverseINNLoss(seed=0), _inverse, inverse_batch()))
-    add(loss_spec("inn.ConditionalVAELoss()", lambda: inn.ConditionalVAELoss(seed=0), _cvae, inverse_batch()))
+    add(loss_spec("bibae.BIBAE.conditional_mlp: bibae.vae()", lambda: bibae.vae(seed=0), _cvae,
+                  inverse_batch(), func=bibae.vae))
     add(Spec("inn.abc_rejection", inn.abc_rejection,
              {"forward": J(ik.forward), "sample_prior": J(ik.sample_prior),
               "y_star": J(ik.forward(ik.sample_prior(1, seed=3))[0]), "n_samples": J(5), "quantile": J(0.1),
@@ -830,7 +865,8 @@ def _specs() -> list[Spec]:
             model(), epoch=1)
     add(Spec("plane.InformationPlane.record", plane.InformationPlane,
              {"model": st.sampled_from([_noisy, _gauss, _ibinn]), "x": J(t_samples(12, 3)),
-              "y": J(torch.arange(12) % 3), "estimator": st.sampled_from(["kl", "gaussian", "binning"])},
+              "y": J(torch.arange(12) % 3),
+              "estimator": st.sampled_from(["mixture", "kl", "gaussian", "binning"])},
              {"x": ARRAY, "y": LABELS_BAD, "estimator": STR}, call=record,
                  aliases=("model", "z"), examples=8))
     add(Spec("plane.log_spaced_epochs", plane.log_spaced_epochs,
@@ -842,6 +878,8 @@ def _specs() -> list[Spec]:
              {"rows": OBJECT + [_const("empty", [])], "quantity": STR, "base": BASE}, examples=6))
     add(Spec("plane.comparison_figure", plane.comparison_figure, {"rows": rows_strategy()},
              {"rows": OBJECT + [_const("empty", [])], "base": BASE}, examples=4))
+    add(Spec("plane.describe_estimates", plane.describe_estimates, {"rows": rows_strategy()},
+             {"rows": OBJECT, "base": BASE}, examples=6))
 
     def table_roundtrip(rows: Any, path: Any = None) -> Any:
         import tempfile
@@ -917,8 +955,8 @@ def test_the_table_covers_every_public_name() -> None:
         # data, protocols, exceptions and result containers: nothing to call with bad input
         est.SmallSampleWarning, est.Uncertainty, metrics.CalibrationResult,
         data.TrainTestSplit, bn.BottleneckOutput, bn.GaussianEncoderOutput, bn.CategoricalOutput,
-        inn.ABCResult, inn.CVAEOutput, inn.InvertibleBlock, plane.LatentModel, plane.DecodesLatent,
-        plane.KnowsInformationTerms, train.Callback, train.DivergenceError, train.FitState,
+        inn.ABCResult, inn.InvertibleBlock, plane.LatentModel, plane.DecodesLatent,
+        plane.KnowsInformationTerms, info.PIDResult, train.Callback, train.DivergenceError, train.FitState,
         train.load_checkpoint, train.save_checkpoint,   # exercised by tests/test_resume.py
     }
     missing = []

@@ -32,3 +32,18 @@ def test_lesson_executes_in_quick_mode(path, tmp_path):
               if o.get("output_type") == "error"]
     assert not errors
     assert any(tmp_path.iterdir()), f"{path.name} saved no figure"
+
+
+SOLUTIONS = lesson_execute.solution_paths()
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[f"solution-{p.stem}" for p in SOLUTIONS])
+def test_official_solution_passes_every_check(path, tmp_path):
+    """Solutions run with strict checks: an unanswered or failing check is an error output."""
+    nb = json.loads(path.read_text())
+    assert not [c for c in nb["cells"] if c["cell_type"] == "code" and c.get("outputs")]
+    executed = lesson_execute.execute(path, quick=True, figures=tmp_path, timeout=600)
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors, errors[0].get("evalue") if errors else ""
+    assert any("check" in "".join(c.source) for c in executed.cells if c.cell_type == "code")

@@ -21,6 +21,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from infoplane.bibae import BIBAE, squared_error_log_scale, vae
 from infoplane.bottleneck import (
     VIB,
     CategoricalBottleneckClassifier,
@@ -32,8 +33,6 @@ from infoplane.bottleneck import (
 from infoplane.inn import (
     CINN,
     ClassifierLoss,
-    ConditionalVAE,
-    ConditionalVAELoss,
     FeedForwardClassifier,
     InverseINN,
     InverseINNLoss,
@@ -91,8 +90,8 @@ def _inverse_inn() -> tuple[Any, ...]:
 
 
 def _cvae() -> tuple[Any, ...]:
-    model = ConditionalVAE(2, 1, latent_dim=1, hidden=(8, 8), seed=0)
-    return model, ConditionalVAELoss(seed=0), _inverse(), False
+    model = BIBAE.conditional_mlp(2, 1, latent_dim=1, hidden=(8, 8), seed=0)
+    return model, vae(log_scale=squared_error_log_scale(7.5), seed=0), _inverse(), False
 
 
 def _ibinn() -> tuple[Any, ...]:

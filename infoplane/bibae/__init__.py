@@ -6,7 +6,10 @@ L = (A - B) - beta (C - D).
 - :mod:`~infoplane.bibae.terms`: the four terms, each in nats per example (summed over
   dimensions, averaged over the batch), with their estimators and bound directions;
 - :mod:`~infoplane.bibae.models`: :class:`BIBAE` (encoder, decoder, prior, critics;
-  stochastic, deterministic or vector-quantised latent) and MLP / convolutional builders;
+  stochastic, deterministic or vector-quantised latent; conditional with
+  ``condition_dim``) and MLP / convolutional builders, among them
+  :meth:`BIBAE.conditional_mlp`, the conditional VAE baseline of the inverse problems
+  (trained by the same ``vae()`` objective: one VAE loss in the package);
 - :mod:`~infoplane.bibae.loss`: :class:`BIBAELoss` with signed weights and the presets
   ``vae``, ``beta_vae``, ``aae``, ``info_vae``, ``vae_gan``, ``bibae``, ``shannon_ae``,
   ``generative_compression`` (eq. 30-36; the table is in that module's docstring).
@@ -35,6 +38,7 @@ from infoplane.bibae.loss import (
     generative_compression,
     info_vae,
     shannon_ae,
+    squared_error_log_scale,
     vae,
     vae_gan,
 )
@@ -61,4 +65,5 @@ from infoplane.bibae.terms import (
 __all__ = ["LIKELIHOODS", "adversarial_term", "critic_loss", "kl_to_prior", "log_likelihood", "mmd_term",
            "nwj_kl", "BIBAE", "BIBAEOutput", "VectorQuantizer", "conv_decoder", "conv_encoder", "critic",
            "mlp_decoder", "mlp_encoder", "PRESETS", "BIBAELoss", "aae", "beta_vae", "bibae", "code_entropy",
-           "critic_parameters", "generative_compression", "info_vae", "shannon_ae", "vae", "vae_gan"]
+           "critic_parameters", "generative_compression", "info_vae", "shannon_ae", "squared_error_log_scale",
+           "vae", "vae_gan"]

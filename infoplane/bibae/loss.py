@@ -23,6 +23,14 @@ parameters in ``"critic"``, everything else in ``"model"``); without, one loss.
 Quantised models add the VQ-VAE codebook and commitment terms (van den Oord et al. 2017),
 which train the codebook, to the model loss.
 
+A conditional model (``BIBAE(..., condition_dim=c)``, e.g.
+:meth:`~infoplane.bibae.models.BIBAE.conditional_mlp`) is trained by the same objective on
+batches ``(x, y)``: A = E KL(q(z|x, y) || p(z)), C = E log p(x|z, y). The conditional VAE
+of the inverse problems (thesis 4.2.1, B.5.2) is ``vae(log_scale=squared_error_log_scale(w))``:
+a Gaussian p(x|z, y) of fixed variance sigma^2 = 1 / (2 w), so that -C is w times the
+squared error summed over x's dimensions plus the constant (d/2) ln(pi / w), and the loss
+is ``w ||x - x_hat||^2 + KL`` plus that constant.
+
 Examples
 --------
 >>> import torch
@@ -36,13 +44,14 @@ Examples
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from infoplane._validation import check_float
+from infoplane._validation import check_float, check_seed
 from infoplane.bibae.models import BIBAE
 from infoplane.bibae.terms import (
     LIKELIHOODS,
@@ -55,7 +64,43 @@ from infoplane.bibae.terms import (
 )
 
 __all__ = ["BIBAELoss", "PRESETS", "critic_parameters", "vae", "beta_vae", "aae", "info_vae", "vae_gan",
-           "bibae", "shannon_ae", "generative_compression", "code_entropy"]
+           "bibae", "shannon_ae", "generative_compression", "code_entropy", "squared_error_log_scale"]
+
+
+def squared_error_log_scale(weight: float) -> float:
+    """ln sigma^2 = -ln(2 weight): the Gaussian likelihood that weighs the squared error by ``weight``.
+
+    For p(x | z) = N(x_hat, sigma^2 I) in d dimensions,
+    -log p(x | z) = ||x - x_hat||^2 / (2 sigma^2) + (d / 2) ln(2 pi sigma^2), so with
+    sigma^2 = 1 / (2 weight) the reconstruction term -C of :class:`BIBAELoss` is
+    ``weight * ||x - x_hat||^2`` (summed over the d dimensions of an example, averaged
+    over the batch; units of x squared times weight, in nats) plus the constant
+    (d / 2) ln(pi / weight) nats, which moves the loss but not its gradient. Pass the
+    result as ``log_scale`` (Gaussian likelihood). A weight on the squared error averaged
+    over the d dimensions, ``w_mean * mean (x - x_hat)^2``, is ``weight = w_mean / d``.
+
+    Parameters
+    ----------
+    weight : float
+        Weight of the summed squared error relative to the KL term A (> 0); thesis B.5.2's
+        cVAE weighs reconstruction 15:1 against the KL (``weight = 15``).
+
+    Returns
+    -------
+    float
+        ln sigma^2.
+
+    Examples
+    --------
+    >>> import math
+    >>> from infoplane.bibae.loss import squared_error_log_scale
+    >>> round(math.exp(squared_error_log_scale(15.0)), 6) == round(1 / 30, 6)
+    True
+    >>> squared_error_log_scale(0.5)        # the unit-variance Gaussian
+    0.0
+    """
+    weight = check_float(weight, "weight", low=0.0, low_open=True)
+    return math.log(0.5 / weight)
 
 
 def code_entropy(codes: torch.Tensor, n_codes: int) -> torch.Tensor:
@@ -95,11 +140,30 @@ class BIBAELoss:
         p(x|z) of term C; ``log_scale`` is its log-variance (Gaussian) or log-scale (Laplace).
     commitment : float
         Weight of the VQ commitment term (quantised models).
+    seed : int, optional
+        Seeds a CPU generator for the encoder noise and the prior samples (ignored when
+        ``generator`` is given); with neither, the global RNG.
     generator : torch.Generator, optional
         Source of the encoder noise and the prior samples.
 
     Terms logged: ``A`` (or ``rate``), ``B``, ``C``, ``D`` (those with a non-zero weight),
-    ``reconstruction_mse``, and ``critic`` with critics.
+    ``reconstruction_mse`` (the squared error of the decoder's mean, averaged over the
+    batch and the dimensions of x; units of x squared), and ``critic`` with critics.
+
+    A batch is a tensor ``x`` or a tuple that starts with it (labels after it are
+    ignored); for a conditional model (``model.condition_dim > 0``) it is ``(x, y)`` with
+    the condition ``y`` of shape (n, condition_dim). An empty batch, or NaN / inf in ``x``
+    or ``y``, is a ValueError naming ``batch``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from infoplane.bibae.loss import BIBAELoss
+    >>> from infoplane.bibae.models import BIBAE
+    >>> cvae = BIBAE.conditional_mlp(2, 1, hidden=(8,), seed=0)
+    >>> loss, terms = BIBAELoss(a=1.0, c=1.0, seed=1)(cvae, (torch.zeros(4, 2), torch.zeros(4, 1)))
+    >>> loss.shape, sorted(terms)
+    (torch.Size([]), ['A', 'C', 'reconstruction_mse'])
     """
 
     def __init__(self, a: float = 1.0, b: float = 0.0, c: float = 1.0, d: float = 0.0,
@@ -107,7 +171,7 @@ class BIBAELoss:
                  rate: str = "kl", b_estimator: str = "mmd", d_estimator: str = "critic_kl",
                  likelihood: str = "gaussian", log_scale: float = 0.0,
                  mmd_bandwidths: tuple[float, ...] = (0.5, 1.0, 2.0), commitment: float = 0.25,
-                 generator: torch.Generator | None = None) -> None:
+                 seed: int | None = None, generator: torch.Generator | None = None) -> None:
         self.a, self.b, self.c, self.d = (check_float(v, name)
                                           for v, name in ((a, "a"), (b, "b"), (c, "c"), (d, "d")))
         self.beta = check_float(beta, "beta", low=0.0)
@@ -124,6 +188,10 @@ class BIBAELoss:
         self.likelihood, self.log_scale = likelihood, check_float(log_scale, "log_scale")
         self.mmd_bandwidths = tuple(mmd_bandwidths)
         self.commitment = check_float(commitment, "commitment", low=0.0)
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator: expected a torch.Generator, got {type(generator).__name__}")
+        if generator is None and seed is not None:
+            generator = torch.Generator().manual_seed(check_seed(seed))
         self.generator = generator
 
     @property
@@ -136,6 +204,33 @@ class BIBAELoss:
             need.add("x")
         return need
 
+    @staticmethod
+    def _batch(model: BIBAE, batch: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(x, y)`` of a batch (``y`` None for an unconditional model), checked at the door."""
+        x = batch[0] if isinstance(batch, (tuple, list)) and len(batch) else batch
+        # one cheap reduction; the elementwise check only when the sum is not finite
+        if not isinstance(x, torch.Tensor) or (not bool(torch.isfinite(x.sum()))
+                                               and not bool(torch.isfinite(x).all())):
+            raise ValueError("batch: expected a finite tensor of inputs (or a tuple that starts with one)")
+        if x.ndim == 0 or x.shape[0] == 0:
+            raise ValueError(f"batch: expected a non-empty batch, got inputs of shape {tuple(x.shape)}")
+        if not model.condition_dim:
+            return x, None
+        if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+            raise ValueError("batch: a conditional model (condition_dim > 0) needs batches (x, y)")
+        y = batch[1]
+        width = model.condition_dim
+        if x.ndim != 2 or (model.x_dim is not None and x.shape[1] != model.x_dim):
+            want = model.x_dim or "x_dim"
+            raise ValueError(f"batch: expected x of shape (n, {want}), got {tuple(x.shape)}")
+        if not isinstance(y, torch.Tensor) or y.ndim != 2 or tuple(y.shape) != (x.shape[0], width):
+            got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+            raise ValueError(f"batch: expected y of shape ({x.shape[0]}, {width}), got {got}")
+        if not y.is_floating_point() or (not bool(torch.isfinite(y.sum()))
+                                         and not bool(torch.isfinite(y).all())):
+            raise ValueError("batch: expected a finite floating-point condition y")
+        return x, y
+
     def _mean_of(self, x_hat: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(x_hat) if self.likelihood == "bernoulli" else x_hat
 
@@ -143,16 +238,12 @@ class BIBAELoss:
                                                           dict[str, torch.Tensor]]:
         if not isinstance(model, BIBAE):
             raise TypeError(f"model: expected a BIBAE, got {type(model).__name__}")
-        x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        # one cheap reduction; the elementwise check only when the sum is not finite
-        if not isinstance(x, torch.Tensor) or (not bool(torch.isfinite(x.sum()))
-                                               and not bool(torch.isfinite(x).all())):
-            raise ValueError("batch: expected a finite tensor of inputs (or a tuple that starts with one)")
+        x, y = self._batch(model, batch)
         missing = self.uses_critics - set(model.critics)
         if missing:
             raise ValueError(f"model: this objective needs the critics {sorted(missing)}; "
                              "pass critics={...} to BIBAE")
-        out = model(x, self.generator)
+        out = model(x, self.generator, y=y)
         terms: dict[str, torch.Tensor] = {}
         loss = x.new_zeros(())
         if self.a:
@@ -179,7 +270,7 @@ class BIBAELoss:
         terms["C"] = log_likelihood(x, out.x_hat, self.likelihood, self.log_scale)
         loss = loss - self.beta * self.c * terms["C"]
         if self.d:
-            generated = self._mean_of(model.decoder(z_prior))
+            generated = self._mean_of(model.decode(z_prior, y))
             if self.d_estimator == "mmd":
                 terms["D"] = mmd_term(x.reshape(n, -1), generated.reshape(n, -1), self.mmd_bandwidths)
             else:
@@ -210,7 +301,17 @@ def critic_parameters(model: BIBAE) -> tuple[list[nn.Parameter], list[nn.Paramet
 
 
 def vae(**options: Any) -> BIBAELoss:
-    """The VAE, eq. (30): A - C (beta = 1). ``options`` go to :class:`BIBAELoss` (likelihood, ...)."""
+    """The VAE, eq. (30): A - C (beta = 1). ``options`` go to :class:`BIBAELoss` (likelihood, ...).
+
+    Also the conditional VAE, for a model with ``condition_dim > 0`` trained on ``(x, y)``.
+
+    Examples
+    --------
+    >>> from infoplane.bibae.loss import squared_error_log_scale, vae
+    >>> loss_fn = vae(log_scale=squared_error_log_scale(15.0), seed=1)   # thesis B.5.2's cVAE
+    >>> (loss_fn.a, loss_fn.c, loss_fn.beta, loss_fn.likelihood)
+    (1.0, 1.0, 1.0, 'gaussian')
+    """
     return BIBAELoss(a=1.0, c=1.0, beta=1.0, **options)
 
 

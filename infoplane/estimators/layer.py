@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from infoplane._validation import check_float, check_int
+from infoplane._validation import check_float, check_int, real_array
 from infoplane.estimators.entropy import discrete_entropy, entropy
 from infoplane.estimators.ksg import mutual_information_discrete
 from infoplane.estimators.mixture import mixture_information
@@ -127,9 +127,12 @@ def estimate_layer(z: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, e
     k = check_int(k, "k", minimum=1)
     h_z_given_x = check_float(h_z_given_x, "h_z_given_x")
     label_entropy = check_float(label_entropy, "label_entropy", low=0.0)
+    if estimator_kwargs is not None and not isinstance(estimator_kwargs, dict):
+        raise TypeError(f"estimator_kwargs: expected a dict of options, "
+                        f"got {type(estimator_kwargs).__name__}")
     if estimator == "mixture":   # on the device of z: no copy to the CPU
         return _mixture_layer(z, y, log_var, label_entropy, dict(estimator_kwargs or {}))
-    z = z.detach().cpu().double().numpy() if isinstance(z, torch.Tensor) else np.asarray(z, dtype=float)
+    z = z.detach().cpu().double().numpy() if isinstance(z, torch.Tensor) else real_array(z, "z")
     if z.ndim == 1:
         z = z[:, None]
     y = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)

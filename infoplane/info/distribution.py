@@ -123,14 +123,102 @@ class Distribution:
         return cls(p, names, alphabets=alphabets, atol=atol)
 
     @classmethod
-    def from_samples(cls, columns: Any, names: str | Sequence[str]) -> Distribution:
-        """The empirical (plug-in) pmf of samples of discrete variables.
+    def from_samples(cls, samples: Any, names: str | Sequence[str]) -> Distribution:
+        """The empirical (plug-in) pmf of samples of discrete variables, one sample per row.
+
+        One rule for every input, the package's ``(n_samples, n_features)`` convention: a
+        2-D array or tensor, and a list of lists (or of tuples), are read the same way,
+        one row per sample and one column per variable; a 1-D input is one variable.
+        Samples kept as one array per variable go to :meth:`from_columns` instead (a
+        list of columns passed here is refused when its shape does not fit ``names``,
+        with a pointer to :meth:`from_columns`; a square one cannot be told apart, so
+        choose the constructor that says what you hold).
 
         Parameters
         ----------
-        columns : sequence of 1-D arrays, or an array of shape (n_samples, n_variables)
-            One column of outcomes per variable (a 2-D NumPy array or tensor holds one
-            sample per row); outcomes may be any sortable values (ints, strings, ...).
+        samples : array_like of shape (n_samples, n_variables) or (n_samples,)
+            Outcomes, one row per sample; they may be any sortable values (ints,
+            strings, ...). A list of row tuples keeps each column's own type.
+        names : str or sequence of str
+            One name per column (variable).
+
+        Returns
+        -------
+        Distribution
+            Counts divided by ``n_samples``; the alphabets are the sorted distinct values.
+
+        Raises
+        ------
+        ValueError
+            ``samples`` is empty, ragged or not 1-D/2-D; ``names`` does not have one
+            name per column.
+
+        Examples
+        --------
+        >>> d = Distribution.from_samples([(0, "a"), (1, "b"), (1, "b"), (0, "b")], "XY")
+        >>> d.alphabets
+        ((0, 1), ('a', 'b'))
+        >>> d.pmf
+        array([[0.25, 0.25],
+               [0.  , 0.5 ]])
+        >>> import numpy as np
+        >>> rows = [[0, 0], [0, 1], [1, 1], [1, 1]]
+        >>> bool(np.array_equal(Distribution.from_samples(rows, "XY").pmf,
+        ...                     Distribution.from_samples(np.array(rows), "XY").pmf))
+        True
+        """
+        names = parse_names(names)
+        arr = _as_numpy(samples)
+        if arr is not None:
+            if arr.ndim not in (1, 2):
+                raise ValueError(f"samples: expected shape (n_samples, n_variables) or (n_samples,), "
+                                 f"got {arr.shape}")
+            cols = [arr] if arr.ndim == 1 else [arr[:, j] for j in range(arr.shape[1])]
+            n_rows = arr.shape[0]
+        else:
+            try:
+                rows = list(samples)
+            except TypeError:
+                raise ValueError("samples: expected an array of shape (n_samples, n_variables) or a "
+                                 f"sequence of rows, got {type(samples).__name__}") from None
+            if not rows:
+                raise ValueError("samples: needs at least one sample")
+            is_row = [_is_sequence(r) for r in rows]
+            n_rows = len(rows)
+            if not any(is_row):
+                cols = [np.asarray(rows)]
+            elif not all(is_row):
+                raise ValueError("samples: mixes rows (sequences) and single values; expected one row "
+                                 "per sample")
+            else:
+                rows = [list(r) for r in rows]
+                widths = {len(r) for r in rows}
+                if len(widths) > 1:
+                    if n_rows == len(names):
+                        raise ValueError(f"samples: rows of different lengths {sorted(widths)}; this looks "
+                                         "like one column per variable: use Distribution.from_columns")
+                    raise ValueError(f"samples: rows of different lengths {sorted(widths)}")
+                cols = [np.asarray(c) for c in zip(*rows, strict=True)]
+        if len(cols) != len(names):
+            hint = ""
+            if n_rows == len(names):
+                hint = "; this looks like one column per variable: use Distribution.from_columns"
+            raise ValueError(f"names: each sample has {len(cols)} values but {len(names)} names were given "
+                             f"{names} (samples are rows, one column per variable){hint}")
+        return cls._count(cols, names, "samples")
+
+    @classmethod
+    def from_columns(cls, columns: Sequence[Any], names: str | Sequence[str]) -> Distribution:
+        """The empirical (plug-in) pmf of samples kept as one 1-D array per variable.
+
+        ``Distribution.from_columns([x, y], "XY")`` equals
+        ``Distribution.from_samples(np.column_stack([x, y]), "XY")``, but each column keeps
+        its own type (ints beside strings).
+
+        Parameters
+        ----------
+        columns : sequence of 1-D array_like, all of the same length n_samples
+            ``columns[j][i]`` is the outcome of variable ``j`` in sample ``i``.
         names : str or sequence of str
             One name per column.
 
@@ -141,7 +229,7 @@ class Distribution:
 
         Examples
         --------
-        >>> d = Distribution.from_samples([[0, 1, 1, 0], ["a", "b", "b", "b"]], "XY")
+        >>> d = Distribution.from_columns([[0, 1, 1, 0], ["a", "b", "b", "b"]], "XY")
         >>> d.alphabets
         ((0, 1), ('a', 'b'))
         >>> d.pmf
@@ -149,26 +237,31 @@ class Distribution:
                [0.  , 0.5 ]])
         """
         names = parse_names(names)
-        if hasattr(columns, "ndim") and columns.ndim == 2:  # ndarray or tensor, one row per sample
-            cols = [np.asarray(columns[:, j]) for j in range(columns.shape[1])]
-        elif hasattr(columns, "ndim") and columns.ndim == 1:
-            cols = [np.asarray(columns)]
+        arr = _as_numpy(columns)
+        if arr is not None:
+            if arr.ndim != 2:
+                raise ValueError(f"columns: expected one 1-D column per variable, got an array of shape "
+                                 f"{arr.shape}")
+            cols = list(arr)
         else:
             try:
-                cols = [np.asarray(c) for c in columns]
-            except TypeError:
-                raise ValueError("columns: expected a 2-D array or a sequence of 1-D arrays") from None
-        if any(c.ndim != 1 for c in cols) or len({len(c) for c in cols}) > 1:
-            raise ValueError("columns: expected 1-D columns of equal length")
+                cols = [np.asarray(c) if _as_numpy(c) is None else _as_numpy(c) for c in columns]
+            except (TypeError, ValueError):
+                raise ValueError("columns: expected a sequence of 1-D columns") from None
+        if not cols or any(c.ndim != 1 for c in cols) or len({len(c) for c in cols}) > 1:
+            raise ValueError("columns: expected 1-D columns of equal length, one per variable")
         if len(cols) != len(names):
-            raise ValueError(f"names: {len(cols)} columns but {len(names)} names (pass one 1-D column per "
-                             "variable, or a 2-D array with one row per sample)")
+            raise ValueError(f"names: {len(cols)} columns but {len(names)} names were given {names}")
+        return cls._count(cols, names, "columns")
+
+    @classmethod
+    def _count(cls, cols: list[np.ndarray], names: tuple[str, ...], argname: str) -> Distribution:
         n = len(cols[0])
         if n == 0:
-            raise ValueError("columns: needs at least one sample")
+            raise ValueError(f"{argname}: needs at least one sample")
         codes, alphabets = [], []
         for c in cols:
-            values, inverse = np.unique(np.asarray(c), return_inverse=True)
+            values, inverse = np.unique(c, return_inverse=True)
             codes.append(inverse.ravel())
             alphabets.append(tuple(v.item() if hasattr(v, "item") else v for v in values))
         shape = tuple(len(a) for a in alphabets)
@@ -305,6 +398,23 @@ class Distribution:
 
     def __repr__(self) -> str:
         return f"Distribution(names={self.names}, shape={self.shape})"
+
+
+def _as_numpy(x: Any) -> np.ndarray | None:
+    """``x`` as an ndarray if it is one or a torch tensor (moved to the CPU), else None."""
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy"):
+        return x.detach().cpu().numpy()
+    return None
+
+
+def _is_sequence(x: Any) -> bool:
+    """A row of a sample table: a list, tuple, ndarray or tensor (not a string)."""
+    if isinstance(x, (list, tuple)):
+        return True
+    arr = _as_numpy(x)
+    return arr is not None and arr.ndim >= 1
 
 
 def as_distribution(dist: Any, name: str = "dist") -> Distribution:

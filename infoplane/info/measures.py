@@ -262,7 +262,7 @@ def conditional_mutual_information(dist: Distribution, x: Names, y: Names, given
     Examples
     --------
     >>> from infoplane.info import Distribution
-    >>> xor = Distribution.from_samples([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
+    >>> xor = Distribution.from_columns([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
     >>> round(conditional_mutual_information(xor, "X", "Y", "Z", base=2), 6)
     1.0
     """
@@ -289,7 +289,7 @@ def co_information(dist: Distribution, variables: Sequence[Names] | None = None,
     Examples
     --------
     >>> from infoplane.info import Distribution
-    >>> xor = Distribution.from_samples([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
+    >>> xor = Distribution.from_columns([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
     >>> round(co_information(xor, base=2), 6)
     -1.0
     """
@@ -312,7 +312,7 @@ def interaction_information(dist: Distribution, variables: Sequence[Names] | Non
     Examples
     --------
     >>> from infoplane.info import Distribution
-    >>> xor = Distribution.from_samples([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
+    >>> xor = Distribution.from_columns([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
     >>> round(interaction_information(xor, base=2), 6)
     1.0
     """
@@ -351,7 +351,7 @@ def total_correlation(dist: Distribution, variables: Sequence[Names] | None = No
     Examples
     --------
     >>> from infoplane.info import Distribution
-    >>> giant = Distribution.from_samples([[0, 1], [0, 1], [0, 1]], "XYZ")
+    >>> giant = Distribution.from_columns([[0, 1], [0, 1], [0, 1]], "XYZ")
     >>> round(total_correlation(giant, base=2), 6)
     2.0
     """
@@ -372,7 +372,7 @@ def dual_total_correlation(dist: Distribution, variables: Sequence[Names] | None
     Examples
     --------
     >>> from infoplane.info import Distribution
-    >>> xor = Distribution.from_samples([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
+    >>> xor = Distribution.from_columns([[0, 0, 1, 1], [0, 1, 0, 1], [0, 1, 1, 0]], "XYZ")
     >>> round(dual_total_correlation(xor, base=2), 6)
     2.0
     """

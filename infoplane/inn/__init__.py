@@ -5,8 +5,10 @@ Blocks (:mod:`infoplane.inn.blocks`) map ``x -> (y, log|det J|)`` and back;
 samples; :class:`CINN` (:mod:`infoplane.inn.cinn`) adds a conditioning network trained
 jointly by conditional maximum likelihood (:func:`conditional_nll_loss`);
 :class:`InverseINN` (:mod:`infoplane.inn.inverse`) is trained bidirectionally on an
-inverse problem (:class:`InverseINNLoss`), beside its baselines ABC and the cVAE
-(:mod:`infoplane.inn.baselines`). Models train with :func:`infoplane.train.fit` and a
+inverse problem (:class:`InverseINNLoss`), beside its baseline ABC
+(:mod:`infoplane.inn.baselines`); the cVAE baseline is the conditional case of the
+BIB-AE VAE (:meth:`infoplane.bibae.BIBAE.conditional_mlp` trained by
+:func:`infoplane.bibae.vae`). Models train with :func:`infoplane.train.fit` and a
 loss object; log-densities are in nats.
 
 Examples
@@ -42,17 +44,10 @@ __all__ = [
     "conv_subnet", "mlp_subnet", "SequenceINN", "CINN", "conditional_nll_loss",
 ]
 # exports of further modules are added below this line
-from infoplane.inn.baselines import (  # noqa: E402
-    ABCResult,
-    ConditionalVAE,
-    ConditionalVAELoss,
-    CVAEOutput,
-    abc_rejection,
-)
+from infoplane.inn.baselines import ABCResult, abc_rejection  # noqa: E402
 from infoplane.inn.inverse import InverseINN, InverseINNLoss, InverseLossWeights  # noqa: E402
 
-__all__ += ["ABCResult", "ConditionalVAE", "ConditionalVAELoss", "CVAEOutput", "abc_rejection",
-            "InverseINN", "InverseINNLoss", "InverseLossWeights"]
+__all__ += ["ABCResult", "abc_rejection", "InverseINN", "InverseINNLoss", "InverseLossWeights"]
 from infoplane.inn.ibinn import (  # noqa: E402
     IBINN,
     ClassifierLoss,

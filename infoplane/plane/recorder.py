@@ -240,6 +240,8 @@ class InformationPlane(Callback):
         x, y = _as_tensor(x, "x"), _as_tensor(y, "y").reshape(-1)
         if x.ndim == 0:
             raise ValueError("x: expected a batch of inputs (n, ...), got a scalar")
+        if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+            raise ValueError("x: contains NaN or infinite values")
         if x.shape[0] != y.shape[0]:
             raise ValueError(f"y: expected {x.shape[0]} labels to match x, got {y.shape[0]}")
         if y.is_floating_point():
