@@ -52,6 +52,8 @@ site-quick: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
+	# torch-mist pins numpy<2 but runs with numpy 2: install it and its pure-Python deps without theirs
+	$(PY) -m pip install --quiet --no-deps torch-mist pyro-ppl pyro-api opt_einsum
 	$(PY) benchmarks/run.py
 
 clean:
