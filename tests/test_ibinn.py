@@ -342,3 +342,22 @@ def test_the_latent_projection_keeps_the_layout_of_three_means_exactly() -> None
     # a point's projection is its orthogonal projection on the plane: never farther from a mean
     assert bool((torch.cdist(points, means) <= torch.cdist(z.detach(), full) + 1e-5).all())
     assert points.shape == (7, 2)
+
+
+def test_the_gamma_trade_off_on_the_digits_at_ci_size() -> None:
+    """Issue 13's Done-when at CI size (10 epochs, seed 0, the `infoplane sweep` run).
+
+    Measured here: gamma = 3 error 2.9 % against the feed-forward twin's 3.1 %; class-NLL 18 %;
+    gamma = 0.1 detects noisy digits with ROC-AUC 0.94, gamma = 3 only 0.53. The calibration
+    part (the IB-INN's ECE below the twin's) is not asserted: at this size the two differ by
+    less than the spread over seeds (README, IB-INN sweep).
+    """
+    from infoplane.cli import _ibinn_run
+
+    accurate, generative = _ibinn_run("ibinn", 3.0, 0, 10), _ibinn_run("ibinn", 0.1, 0, 10)
+    twin, nll = _ibinn_run("feed_forward", None, 0, 10), _ibinn_run("class_nll", None, 0, 10)
+    assert accurate["error"] <= 1.5 * twin["error"]           # within 1.5x of the same-backbone classifier
+    assert nll["error"] > 2 * accurate["error"]                # class-NLL is clearly worse in accuracy
+    assert generative["ood_auc"] > 0.9                         # the two-tailed test on noisy digits
+    assert generative["ood_auc"] > accurate["ood_auc"] + 0.2   # ... which larger gamma gives up
+    assert generative["bits_per_dim"] < accurate["bits_per_dim"]
