@@ -355,8 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="mixture: the exact Gaussian mixture of each model's declared noise, bounded by "
                           "ln n and H[Y] (default); kl: Kozachenko-Leonenko entropies (can exceed ln n); "
                           "gaussian: log-det bounds; binning; kde: pairwise-distance mixture bound")
-    cmp.add_argument("--mixture-samples", type=int, default=20,
-                     help="Monte Carlo samples per evaluation input of --estimator mixture (default 20)")
+    cmp.add_argument("--mixture-samples", type=int, default=5,
+                     help="Monte Carlo samples per evaluation input of --estimator mixture (default 5)")
     cmp.add_argument("--records", type=int, default=12,
                      help="information-plane records per run, log-spaced over the epochs (default 12)")
     cmp.add_argument("--bin-width", type=float, default=0.5, help="bin width of --estimator binning")

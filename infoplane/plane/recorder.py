@@ -89,6 +89,10 @@ if TYPE_CHECKING:
 __all__ = ["QUANTITIES", "ESTIMATORS", "LatentModel", "DecodesLatent", "KnowsInformationTerms",
            "InformationPlane", "log_spaced_epochs"]
 
+#: Monte Carlo samples per evaluation input of the ``"mixture"`` estimator (``estimator_kwargs``
+#: ``samples`` overrides): 600 inputs give 3000 samples and a standard error of ~0.005 nats.
+MIXTURE_SAMPLES = 5
+
 #: The information-plane columns of every row (nats; accuracies are fractions).
 QUANTITIES = ("i_xz", "i_zy", "h_z", "h_z_given_y", "h_z_given_x", "h_x", "h_y", "h_y_given_z",
               "i_xy_given_z", "decoder_ce", "train_accuracy", "test_accuracy")
@@ -430,7 +434,7 @@ class InformationPlane(Callback):
     def _mixture(self, name: str, act: torch.Tensor,
                  latent: GaussianLatent | None) -> tuple[dict[str, float], dict[str, Any]]:
         """Columns of one layer by the exact mixture of its noise law (model's own, or added)."""
-        options = {"seed": self.seed + 2, **self.estimator_kwargs}
+        options = {"seed": self.seed + 2, "samples": MIXTURE_SAMPLES, **self.estimator_kwargs}
         y = self.y.numpy()
         if latent is not None:
             if self.noise_entropy is not None:
