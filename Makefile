@@ -28,6 +28,7 @@ test: $(STAMP)
 # every lesson at full size, figures inline, into lessons/_build/
 lessons: $(STAMP)
 	$(PY) lessons/execute.py --out lessons/_build
+	$(PY) lessons/execute.py --out lessons/_build coursework/assignment_ib_objectives.ipynb coursework/solution_ib_objectives.ipynb
 
 # one executed lesson, re-run only when its notebook changed (what `make site` reuses)
 lessons/_build/%.ipynb: lessons/%.ipynb | $(STAMP)

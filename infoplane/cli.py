@@ -207,7 +207,8 @@ def _ibinn_run(model: str, gamma: float | None, seed: int, epochs: int) -> dict[
         net, loss = FeedForwardClassifier(64, 10, **arch), ClassifierLoss()
     else:  # the VIB with Alemi et al.'s beta = 1 / (gamma dim X), the IB's beta = gamma dim X
         net = GaussianEncoderClassifier(64, 10, hidden=(128, 128), latent_dim=16, seed=seed,
-                                        sample_at_eval=False)
+                                        sample_at_eval=False,   # its own noise: the same in any worker
+                                        generator=torch.Generator().manual_seed(seed + 2))
         loss = VIB(1.0 / (gamma * 64))
     loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=64, shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
