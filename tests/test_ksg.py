@@ -426,7 +426,7 @@ def test_rounded_data_without_jitter_warn_that_the_value_is_meaningless():
     # dequantising noise is independent), as documented
     from infoplane.info import Distribution
     from infoplane.info import mutual_information as exact_mi
-    discrete = exact_mi(Distribution.from_samples([xr.ravel(), yr.ravel()], "XY"), "X", "Y")
+    discrete = exact_mi(Distribution.from_columns([xr.ravel(), yr.ravel()], "XY"), "X", "Y")
     assert discrete == pytest.approx(0.40, abs=0.01)
     with pytest.warns(TiedSamplesWarning, match=r"dequantised"):
         dequantised = mutual_information(xr, yr)
@@ -445,3 +445,43 @@ def test_jitter_resolution_is_robust_to_one_moved_sample():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TiedSamplesWarning)
         assert abs(mutual_information(moved, b) - mutual_information(a, b)) < 0.01
+
+
+def test_estimates_are_bit_identical_to_the_pre_speedup_code():
+    # issue 15, item 7: the faster neighbour counts (bitsets, tree-ordered queries,
+    # threads, the cheap tie pre-check) change no estimate; these values were computed
+    # by the code before that change, on every CPU path (1-D sorting, bitsets, the
+    # joint k-d tree, brute force above 12 joint dimensions), with ties and without
+    pinned = [0.15086654873936745, 0.15181380769985964, 8.956606255513805, 0.364221548270657,
+              1.801888930546089, 0.42757541522268827, 0.4188069376738621, 0.7325012229114858,
+              0.2844048243388375, 0.3262120575082027, 0.5007210620901539, 0.5284921005445931,
+              0.7321971654770056, 0.24084537167290043, 0.3377507600821251, 0.5381886629691097,
+              0.5844657521643581, 0.6525277635938593, 0.1617310411291124, 0.458413595849735]
+    got = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n, d in [(1500, 1), (1500, 3), (1500, 5), (600, 8)]:
+            x, y, _ = correlated_gaussians(n, d=d, rho=0.5, seed=1)
+            xr, yr = np.round(x * 2) / 2, np.round(y * 2) / 2
+            labels = (x[:, 0] > 0).astype(int) + (y[:, -1] > 1)
+            got += [mutual_information(x, y), mutual_information(x, y, method="ksg2"),
+                    mutual_information(xr, yr, jitter=False), mutual_information_discrete(y, labels),
+                    conditional_mutual_information(x, y, x[:, :1] + y[:, :1])]
+    assert got == pinned
+
+
+def test_cheap_tie_precheck_never_changes_the_warning():
+    # issue 15, item 7: the full row scan is skipped only where one column proves that at
+    # most half of the rows can be tied; a tied first column alone must not warn
+    rng = np.random.default_rng(5)
+    x = np.column_stack([np.round(rng.standard_normal(900)), rng.standard_normal(900)])
+    y = x[:, :1] + rng.standard_normal((900, 1))
+    from infoplane.estimators.ksg import _may_be_tied
+    assert _may_be_tied({"x": x, "y": y}, 3)  # its first column repeats: full scan
+    assert not _may_be_tied({"x": x[:, ::-1], "y": y}, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TiedSamplesWarning)
+        mutual_information(x, y)  # rows are distinct: no warning either way
+        mutual_information(x[:, ::-1], y)
+    with pytest.warns(TiedSamplesWarning, match=r"^x: 100% of the samples"):
+        mutual_information(np.repeat(x[:300, ::-1], 3, axis=0), y)

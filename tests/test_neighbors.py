@@ -181,3 +181,89 @@ def test_bad_points_radii_and_blocks_are_named():
 def test_unavailable_device_is_named():
     with pytest.raises(ValueError, match=r"^device: 'cuda' was asked for but CUDA is not available"):
         kth_neighbor_distance(np.arange(5.0)[:, None], 1, backend="torch", device="cuda")
+
+
+# ------------------------------------------------------- issue 15, item 7: faster exact counts
+
+
+def brute_counts(x, radius, strict):
+    """O(n^2) reference: other points at max-norm distance < radius (<= if not strict)."""
+    dist = brute_max_distances(x)
+    inside = dist < radius[:, None] if strict else dist <= radius[:, None]
+    return inside.sum(1) - ((radius > 0) if strict else 1)
+
+
+def hard_radii(rng, x):
+    """Radii equal to actual pairwise distances (the worst case for < versus <=), some 0."""
+    n = len(x)
+    radius = brute_max_distances(x)[np.arange(n), rng.integers(0, n, n)]
+    radius[rng.random(n) < 0.05] = 0.0
+    return radius
+
+
+@pytest.mark.parametrize("block", [1, 3, 16, 64, 128])
+@pytest.mark.parametrize("d", [2, 5])
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("data", ["ties", "duplicates", "continuous"])
+def test_bitset_counts_equal_brute_force(block, d, strict, data, monkeypatch):
+    rng = np.random.default_rng(block + 10 * d)
+    n = 203  # not a multiple of 64 nor of the blocks: partial words and blocks
+    if data == "ties":
+        x = tied_points(rng, n, d)
+    elif data == "duplicates":
+        x = np.repeat(rng.standard_normal((n // 3 + 1, d)), 3, axis=0)[:n]
+    else:
+        x = rng.standard_normal((n, d))
+    radius = hard_radii(rng, x)
+    expected = brute_counts(x, radius, strict)
+    monkeypatch.setattr(neighbors, "_MIN_THREAD_ROWS", 16)  # many chunks on all threads
+    np.testing.assert_array_equal(neighbors._count_bitsets(x, radius, strict, block, max_bytes=8 * 4 * 13),
+                                  expected)
+    np.testing.assert_array_equal(neighbors._count_tree(x, radius, strict), expected)
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_sorted_runs_are_the_exact_neighbour_sets(strict):
+    rng = np.random.default_rng(3)
+    v = np.round(rng.standard_normal(300), 1)  # groups of equal values
+    radius = hard_radii(rng, v[:, None])
+    order, lo, hi = neighbors._sorted_runs(v, radius, strict)
+    d = np.abs(v[None, :] - v[:, None])
+    inside = d < radius[:, None] if strict else d <= radius[:, None]
+    for i in range(len(v)):
+        members = np.zeros(len(v), bool)
+        members[order[lo[i]:hi[i]]] = True
+        np.testing.assert_array_equal(members, inside[i])
+
+
+def test_cpu_count_paths_agree_at_moderate_size(monkeypatch):
+    # n above the thread chunk size, ties in every coordinate: bitsets (chosen up to n =
+    # 2e4), the k-d tree and the torch brute force give the same counts
+    monkeypatch.setattr(neighbors, "_MIN_THREAD_ROWS", 256)
+    rng = np.random.default_rng(7)
+    x = tied_points(rng, 1500, 5)
+    radius = hard_radii(rng, x) / 4  # smaller radii, as KSG's: still exact distances / 4
+    for strict in (True, False):
+        expected = count_within(torch.from_numpy(x), radius, strict=strict, backend="torch")
+        np.testing.assert_array_equal(count_within(x, radius, strict=strict, backend="cpu"), expected)
+        np.testing.assert_array_equal(neighbors._count_tree(x, radius, strict), expected)
+        np.testing.assert_array_equal(neighbors._count_bitsets(x, radius, strict, 32), expected)
+
+
+@pytest.mark.parametrize("algorithm", ["ksg1", "ksg2"])
+def test_ksg_counts_with_ties_equal_textbook_counts(algorithm, monkeypatch):
+    # the joint k-NN queried in tree order on threads and the bitset marginal counts
+    monkeypatch.setattr(neighbors, "_MIN_THREAD_ROWS", 64)
+    rng = np.random.default_rng(11)
+    base = np.round(rng.standard_normal((500, 1)), 1)
+    blocks = [base + np.round(rng.standard_normal((500, d)), 1) for d in (1, 4, 2)]
+    subspaces = [(0,), (1,), (2,), (0, 2), (1, 2)]
+    expected = reference_ksg_counts(blocks, 3, subspaces, "ksg1")
+    for e, c in zip(expected, ksg_counts(blocks, 3, subspaces, algorithm="ksg1", backend="cpu"), strict=True):
+        np.testing.assert_array_equal(c, e)
+    if algorithm == "ksg2":  # continuous data: the k nearest are unique, so are the radii
+        blocks = [base + rng.standard_normal((500, d)) for d in (1, 4, 2)]
+        expected = reference_ksg_counts(blocks, 3, subspaces, "ksg2")
+        got = ksg_counts(blocks, 3, subspaces, algorithm="ksg2", backend="cpu")
+        for e, c in zip(expected, got, strict=True):
+            np.testing.assert_array_equal(c, e)

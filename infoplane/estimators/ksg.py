@@ -180,7 +180,7 @@ def _multi(named: dict[str, Samples], k: int, method: str, *, base: float, stand
     k = check_int(k, "k", minimum=1)
     backend_name = _resolve(backend, variables)
     blocks, n = _prepare.preprocess(named, k=k, standardize=standardize, jitter=jitter, seed=seed,
-                                    warn=warn, stacklevel=5)
+                                    warn=warn and _may_be_tied(named, k), stacklevel=5)
     if warn:
         _prepare.warn_if_small(n, sum(b.shape[1] for b in blocks), k)
     dev = _prepare.resolve_device(device, *variables)
@@ -220,8 +220,9 @@ def conditional_mutual_information(x: Samples, y: Samples, z: Samples, k: int = 
     """
     k = check_int(k, "k", minimum=1)
     backend_name = _resolve(backend, [x, y, z])
-    blocks, n = _prepare.preprocess({"x": x, "y": y, "z": z}, k=k, standardize=standardize,
-                                    jitter=jitter, seed=seed, warn=warn)
+    named = {"x": x, "y": y, "z": z}
+    blocks, n = _prepare.preprocess(named, k=k, standardize=standardize, jitter=jitter, seed=seed,
+                                    warn=warn and _may_be_tied(named, k))
     if warn:
         _prepare.warn_if_small(n, sum(b.shape[1] for b in blocks), k)
     dev = _prepare.resolve_device(device, x, y, z)
@@ -273,7 +274,7 @@ def mutual_information_discrete(x: Samples, labels: Samples, k: int = 3, *, base
     labels = _prepare.labels_array(labels)
     backend_name = _resolve(backend, [x])
     (x_arr,), n = _prepare.preprocess({"x": x}, k=k, standardize=standardize, jitter=jitter, seed=seed,
-                                      warn=warn)
+                                      warn=warn and _may_be_tied({"x": x}, k))
     if labels.shape[0] != n:
         raise ValueError(f"labels: has {labels.shape[0]} samples but x has {n}")
     _, inverse, class_counts = np.unique(labels, return_inverse=True, return_counts=True)
@@ -297,6 +298,30 @@ def mutual_information_discrete(x: Samples, labels: Samples, k: int = 3, *, base
     m_i = count_within(x_dev, radius, strict=False, backend=backend_name, device=dev)
     nats = digamma(n) - np.mean(digamma(n_class)) + np.mean(digamma(k_i)) - np.mean(digamma(m_i))
     return _prepare.to_base(nats, base)
+
+
+def _may_be_tied(named: dict[str, Samples], k: int) -> bool:
+    """False when no input can trigger :class:`TiedSamplesWarning`, decided cheaply.
+
+    The warning fires when more than half of an input's rows repeat another row
+    (``_prepare.tie_fraction``, a sort of whole rows: 0.2 s for n = 1e5). A row that
+    repeats another repeats its first coordinate too, so the fraction of first
+    coordinates that repeat another one (one sort of one column) bounds it from above;
+    where that bound is <= one half for every input, the full scan cannot warn and is
+    skipped. Otherwise (True) ``preprocess`` runs the full scan as before. The checks of
+    ``_prepare.samples`` run here first, which ``preprocess`` would run first too, so
+    bad input raises the same error.
+    """
+    checked, _ = _prepare.samples(named, k=k)
+    for value in checked.values():
+        first = np.sort(value[:, 0])
+        equal = first[1:] == first[:-1]
+        repeated = np.zeros(len(first), dtype=bool)
+        repeated[1:] |= equal
+        repeated[:-1] |= equal
+        if np.mean(repeated) > _prepare.TIE_WARNING_FRACTION:
+            return True
+    return False
 
 
 def _resolve(backend: str, arrays: Sequence[Samples]) -> str:
