@@ -46,12 +46,15 @@ def kernel_env(quick: bool, figures: Path | None = None, strict_checks: bool = F
     become ``image/png`` outputs); ``PYTHONPATH`` starts with the lessons folder (for
     ``checks.py``); ``INFOPLANE_FIGURES`` is set when ``figures`` is given;
     ``INFOPLANE_CHECKS=strict`` when ``strict_checks`` (an unanswered check fails, as it
-    must in a solution notebook).
+    must in a solution notebook); ``INFOPLANE_HEADLESS=1``: lessons draw their static figure and
+    skip ipywidgets explorers (nbclient can stall for a whole cell timeout after a widget cell,
+    jupyter/nbclient#312).
     """
     env = dict(os.environ)
     if strict_checks:
         env["INFOPLANE_CHECKS"] = "strict"
     env["INFOPLANE_QUICK"] = "1" if quick else "0"
+    env["INFOPLANE_HEADLESS"] = "1"   # no widgets when nobody can move a slider
     env["MPLBACKEND"] = INLINE_BACKEND
     env["PYTHONPATH"] = os.pathsep.join([str(HERE)] + [p for p in [env.get("PYTHONPATH", "")] if p])
     if figures is not None:
