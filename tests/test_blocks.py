@@ -383,3 +383,107 @@ def test_impossible_shapes_name_dims_in(dims):
         AffineCoupling(dims)
     with pytest.raises(ValueError, match=r"^hidden:"):
         mlp_subnet((8, 2**40))
+
+
+# ---- speed-ups that must not change a bit (issue 13, "Speed and memory") ----------------------------
+
+def _bits_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Equal values and equal signs of zero (torch.equal alone takes -0.0 == 0.0)."""
+    return torch.equal(a, b) and torch.equal(torch.signbit(a), torch.signbit(b))
+
+
+def _reference_coupling(block: AffineCoupling, x: torch.Tensor, rev: bool = False):
+    """The coupling written out as before the speed-up: s~ = clamp * tanh(s / clamp) always (eq. 3.13)."""
+    def coefficients(net, h):
+        s, t = net(h).chunk(2, dim=1)
+        return block.clamp * torch.tanh(s / block.clamp), t
+
+    a, b = torch.split(x, block.split_sizes, dim=1)
+    dims = tuple(range(1, x.ndim))
+    if not rev:
+        s1, t1 = coefficients(block.subnet1, b)
+        u1 = a * torch.exp(s1) + t1
+        s2, t2 = coefficients(block.subnet2, u1)
+        return torch.cat([u1, b * torch.exp(s2) + t2], dim=1), s1.sum(dims) + s2.sum(dims)
+    s2, t2 = coefficients(block.subnet2, a)
+    x2 = (b - t2) * torch.exp(-s2)
+    s1, t1 = coefficients(block.subnet1, x2)
+    return torch.cat([(a - t1) * torch.exp(-s1), x2], dim=1), -(s1.sum(dims) + s2.sum(dims))
+
+
+def _outputs_and_grads(fn, block, x):
+    """(y, log_det, dL/dx, dL/dparameters) of a fixed scalar function of both outputs."""
+    x = x.detach().clone().requires_grad_(True)
+    block.zero_grad(set_to_none=True)
+    y, log_det = fn(x)
+    (y.sin().sum() + 0.3 * log_det.sum()).backward()
+    return [y.detach(), log_det.detach(), x.grad] + [p.grad for p in block.parameters()]
+
+
+@pytest.mark.parametrize("clamp", [1.0, 2.0, 0.7])
+@pytest.mark.parametrize("dims, subnet", [((6,), mlp_subnet((16,))), ((4, 4, 4), conv_subnet((8,)))])
+@pytest.mark.parametrize("rev", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_coupling_is_bit_identical_to_the_written_out_formula(clamp, dims, subnet, rev, dtype):
+    # clamp = 1 skips the division and the product by one: not a bit of y, log|det| or a gradient moves
+    torch.manual_seed(0)
+    block = perturb(AffineCoupling(dims, subnet, clamp=clamp).to(dtype), seed=1, scale=1.0)
+    x = 2 * torch.randn((9, *dims), generator=torch.Generator().manual_seed(2), dtype=dtype)
+    got = _outputs_and_grads(lambda v: block(v, rev=rev), block, x)
+    expected = _outputs_and_grads(lambda v: _reference_coupling(block, v, rev), block, x)
+    assert all(_bits_equal(a, b) for a, b in zip(got, expected, strict=True))
+
+
+@pytest.mark.parametrize("dims", [(7,), (5, 3, 2)])
+@pytest.mark.parametrize("rev", [False, True])
+def test_permutation_is_bit_identical_to_advanced_indexing(dims, rev):
+    block = Permutation(dims, seed=4)
+    x = torch.randn((6, *dims), generator=torch.Generator().manual_seed(0))
+    x[0, 0] = -0.0
+    index = block.perm_inv if rev else block.perm
+    got = _outputs_and_grads(lambda v: block(v, rev=rev), block, x)[:3]
+    expected = _outputs_and_grads(lambda v: (v[:, index], v.new_zeros(v.shape[0])), block, x)[:3]
+    assert all(_bits_equal(a, b) for a, b in zip(got, expected, strict=True))
+
+
+@pytest.mark.parametrize("scale", [0.5, 0.8])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_haar_cached_filters_are_the_fresh_ones(scale, dtype):
+    from infoplane.inn.blocks import _haar_kernel
+
+    block = HaarDownsampling((3, 4, 6), scale=scale)
+    x = torch.randn(5, 3, 4, 6, generator=torch.Generator().manual_seed(0), dtype=dtype)
+    fresh = torch.nn.functional.conv2d(x, _haar_kernel(3, scale, dtype, x.device), stride=2, groups=3)
+    fresh = fresh.view(5, 3, 4, 2, 3).transpose(1, 2).reshape(5, 12, 2, 3)
+    for _ in range(2):   # the second call reads the cache
+        y, _ = block(x)
+        assert _bits_equal(y, fresh)
+        back = torch.nn.functional.conv_transpose2d(
+            y.view(5, 4, 3, 2, 3).transpose(1, 2).reshape(y.shape),
+            _haar_kernel(3, scale, dtype, x.device) / (2 * scale) ** 2, stride=2, groups=3)
+        assert _bits_equal(block(y, rev=True)[0], back)
+    assert list(block.state_dict()) == []                       # the cache is not saved
+    assert _bits_equal(copy.deepcopy(block)(x)[0], fresh)
+
+
+def test_haar_filters_cached_under_inference_mode_still_train():
+    block = HaarDownsampling((2, 4, 4))
+    x = torch.randn(3, 2, 4, 4)
+    with torch.inference_mode():
+        block(x)                      # fills the cache first
+    x.requires_grad_(True)
+    y, _ = block(x)
+    y.square().sum().backward()       # an inference tensor could not be saved for backward
+    torch.testing.assert_close(x.grad, 2 * x.detach())   # orthonormal: |y|^2 = |x|^2
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_volume_preserving_blocks_return_exact_zeros(name):
+    block, x, c = make(name, torch.float64)
+    y, log_det = block(x, c)
+    _, log_det_rev = block(y, c, rev=True)
+    if block.volume_preserving:   # SequenceINN skips these: they must be exact zeros (Haar's reverse: -0.0)
+        assert bool((log_det == 0).all()) and bool((log_det_rev == 0).all())
+    zero = {"orthogonal-vector", "orthogonal-image", "permutation-vector", "permutation-image", "haar",
+            "haar-up", "flatten", "reshape", "split-vector", "split-image"}
+    assert block.volume_preserving == (name in zero)

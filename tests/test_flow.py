@@ -361,3 +361,49 @@ def test_a_flow_names_x_for_non_floating_or_mismatched_inputs():
     with pytest.raises(ValueError, match=r"^x: has dtype torch.float64 but the model's parameters are "):
         inn(torch.zeros(2, 4, dtype=torch.float64))
     assert inn.double()(torch.zeros(2, 4, dtype=torch.float64))[0].dtype == torch.float64
+
+
+@pytest.mark.parametrize("rev", [False, True])
+def test_skipping_zero_log_dets_changes_no_bit(rev):
+    # issue 13 speed-up: SequenceINN no longer adds the zeros of volume-preserving blocks; the
+    # old loop (add every block's log-det) must give the same bits, gradients included
+    torch.manual_seed(0)
+    inn = SequenceINN((2, 4, 4)).append(HaarDownsampling)
+    inn.append(AffineCoupling, subnet_constructor=conv_subnet((8,)), clamp=1.0).append(Permutation, seed=1)
+    inn.append(Split, keep=4).append(AffineCoupling, subnet_constructor=conv_subnet((8,)), clamp=2.0)
+    inn.append(Flatten).append(AffineCoupling, subnet_constructor=mlp_subnet((16,)))
+    inn.append(RandomOrthogonal, seed=2).append(ActNorm)
+    perturb(inn, seed=3, scale=0.5)
+    dims = inn.dims_latent if rev else inn.dims_in
+    x0 = torch.randn((5, *dims), generator=torch.Generator().manual_seed(4))
+
+    def old_loop(x):   # the pre-speed-up SequenceINN.forward, early parts included
+        log_det = x.new_zeros(x.shape[0])
+        if not rev:
+            early = []
+            for block in inn.blocks:
+                x, ld = block(x)
+                if isinstance(block, Split):
+                    x, out = x
+                    early.append(out.reshape(out.shape[0], -1))
+                log_det = log_det + ld
+            return torch.cat(early + [x.reshape(x.shape[0], -1)], dim=1), log_det
+        sizes = [math.prod(d) for d in inn._early] + [math.prod(inn.dims_out)]
+        parts = list(torch.split(x, sizes, dim=1))
+        x = parts.pop().reshape(x.shape[0], *inn.dims_out)
+        for block in reversed(inn.blocks):
+            if isinstance(block, Split):
+                x = (x, parts.pop().reshape(x.shape[0], *block.dims_early))
+            x, ld = block(x, rev=True)
+            log_det = log_det + ld
+        return x, log_det
+
+    results = []
+    for fn in (lambda v: inn(v, rev=rev), old_loop):
+        x = x0.clone().requires_grad_(True)
+        inn.zero_grad(set_to_none=True)
+        y, log_det = fn(x)
+        (y.cos().sum() + 0.1 * log_det.sum()).backward()
+        results.append([y.detach(), log_det.detach(), x.grad] + [p.grad for p in inn.parameters()])
+    for a, b in zip(*results, strict=True):
+        assert torch.equal(a, b) and torch.equal(torch.signbit(a), torch.signbit(b))

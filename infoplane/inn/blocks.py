@@ -113,10 +113,16 @@ class InvertibleBlock(nn.Module):
     """Base class: stores ``dims_in``, ``dims_out`` and the condition shape ``cond_dims``.
 
     Subclasses implement ``forward(x, c=None, rev=False) -> (y, log_det)``.
-    ``conditional`` is True for blocks that need a condition ``c``.
+    ``conditional`` is True for blocks that need a condition ``c``;
+    ``volume_preserving`` is True for blocks whose log|det J| is exactly zero for every
+    input (permutations, rotations, reshapes, splits, the orthonormal Haar transform):
+    they still return their zeros, and :class:`~infoplane.inn.SequenceINN` skips adding
+    them: that changes no bit, since adding -0.0 never does and adding +0.0 only turns
+    -0.0 into +0.0, which a sum started at +0.0 never is.
     """
 
     conditional = False
+    volume_preserving = False
 
     def __init__(self, dims_in: Sequence[int], cond_dims: Sequence[int] | None = None) -> None:
         super().__init__()
@@ -220,8 +226,9 @@ class AffineCoupling(InvertibleBlock):
                       c: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         inp = h if c is None else torch.cat([h, c], dim=1)
         s, t = net(inp).chunk(2, dim=1)
-        s = self.clamp * torch.tanh(s / self.clamp)  # soft clamp, thesis eq. 3.13
-        return s, t
+        if self.clamp == 1.0:  # s / 1 and 1 * tanh are exact: skip both ops and their backward
+            return torch.tanh(s), t
+        return self.clamp * torch.tanh(s / self.clamp), t  # soft clamp, thesis eq. 3.13
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None,
                 rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -298,6 +305,8 @@ class RandomOrthogonal(InvertibleBlock):
     (True, [0.0, 0.0, 0.0, 0.0])
     """
 
+    volume_preserving = True
+
     def __init__(self, dims_in: Sequence[int], seed: int = 0, cond_dims: Sequence[int] | None = None) -> None:
         super().__init__(dims_in, cond_dims)
         self.seed = check_seed(seed)
@@ -344,6 +353,8 @@ class Permutation(InvertibleBlock):
     True
     """
 
+    volume_preserving = True
+
     def __init__(self, dims_in: Sequence[int], seed: int = 0, cond_dims: Sequence[int] | None = None) -> None:
         super().__init__(dims_in, cond_dims)
         gen = torch.Generator().manual_seed(check_seed(seed))
@@ -355,7 +366,8 @@ class Permutation(InvertibleBlock):
                 rev: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Permute (or un-permute when ``rev``); log-det is zero."""
         self._check_input(x, rev)
-        return x[:, self.perm_inv if rev else self.perm], self._zeros(x)
+        # index_select: the same copy as x[:, perm], without advanced indexing's overhead
+        return torch.index_select(x, 1, self.perm_inv if rev else self.perm), self._zeros(x)
 
 
 class ActNorm(InvertibleBlock):
@@ -447,18 +459,34 @@ class HaarDownsampling(InvertibleBlock):
         c, h, w = self.dims_in
         self.dims_out = (4 * c, h // 2, w // 2)
 
+    @property
+    def volume_preserving(self) -> bool:
+        """True at ``scale = 1/2`` (orthonormal filters: log|det| = 0 exactly)."""
+        return math.log(2 * self.scale) == 0.0
+
+    def _kernel(self, c: int, up: bool, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """The (cached, not saved) filters of ``c`` channels; ``up``: divided by (2 scale)^2."""
+        cache = self.__dict__.setdefault("_kernels", {})
+        key = (c, up, dtype, device, self.scale)
+        kernel = cache.get(key)
+        if kernel is None:
+            with torch.inference_mode(False):  # a normal tensor, so later training can save it for backward
+                kernel = _haar_kernel(c, self.scale, dtype, device)
+                if up:  # the filters are orthogonal with norm 2*scale: inverse = transpose / (2*scale)^2
+                    kernel = kernel / (2 * self.scale) ** 2
+            cache[key] = kernel
+        return kernel
+
     def _down(self, x: torch.Tensor) -> torch.Tensor:
         c = x.shape[1]
-        return F.conv2d(x, _haar_kernel(c, self.scale, x.dtype, x.device), stride=2, groups=c)\
+        return F.conv2d(x, self._kernel(c, False, x.dtype, x.device), stride=2, groups=c)\
             .view(x.shape[0], c, 4, x.shape[2] // 2, x.shape[3] // 2).transpose(1, 2)\
             .reshape(x.shape[0], 4 * c, x.shape[2] // 2, x.shape[3] // 2)
 
     def _up(self, y: torch.Tensor) -> torch.Tensor:
         c = y.shape[1] // 4
-        # the filters are orthogonal with norm 2*scale: inverse = transpose / (2*scale)^2
         y = y.view(y.shape[0], 4, c, *y.shape[2:]).transpose(1, 2).reshape(y.shape)
-        kernel = _haar_kernel(c, self.scale, y.dtype, y.device) / (2 * self.scale) ** 2
-        return F.conv_transpose2d(y, kernel, stride=2, groups=c)
+        return F.conv_transpose2d(y, self._kernel(c, True, y.dtype, y.device), stride=2, groups=c)
 
     def _log_det(self, x: torch.Tensor) -> torch.Tensor:
         return x.new_full((x.shape[0],), math.prod(self.dims_in) * math.log(2 * self.scale))
@@ -514,6 +542,8 @@ class Reshape(InvertibleBlock):
     (3, 1, 2, 2)
     """
 
+    volume_preserving = True
+
     def __init__(self, dims_in: Sequence[int], shape: Sequence[int] = (),
                  cond_dims: Sequence[int] | None = None) -> None:
         super().__init__(dims_in, cond_dims)
@@ -561,6 +591,8 @@ class Split(InvertibleBlock):
     >>> tuple(kept.shape), tuple(early.shape), block.dims_out, block.dims_early
     ((5, 1, 2, 2), (5, 3, 2, 2), (1, 2, 2), (3, 2, 2))
     """
+
+    volume_preserving = True
 
     def __init__(self, dims_in: Sequence[int], keep: int | None = None,
                  cond_dims: Sequence[int] | None = None) -> None:

@@ -183,7 +183,8 @@ class SequenceINN(nn.Module):
                 if isinstance(block, Split):
                     x, out = x
                     early.append(out.reshape(out.shape[0], -1))
-                log_det = log_det + ld
+                if not getattr(block, "volume_preserving", False):  # + 0.0 changes no bit: skip the op
+                    log_det = log_det + ld
             if early:
                 x = torch.cat(early + [x.reshape(x.shape[0], -1)], dim=1)
             return x, log_det
@@ -198,7 +199,8 @@ class SequenceINN(nn.Module):
                 early = parts.pop()
                 x = (x, early.reshape(early.shape[0], *block.dims_early))
             x, ld = block(x, c=self._condition_for(k, c), rev=True)
-            log_det = log_det + ld
+            if not getattr(block, "volume_preserving", False):
+                log_det = log_det + ld
         return x, log_det
 
     def inverse(self, z: torch.Tensor, c: Condition = None, *,
