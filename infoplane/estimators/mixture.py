@@ -163,9 +163,17 @@ def mixture_information(mean: object, log_var: object = None, y: object = None, 
     z_all = mu[owner] + torch.exp(0.5 * lv[owner]) * eps
     chunk = max(1, max_elements // max(n * d, 1))
 
+    # With one variance per dimension for every component (fixed noise, the common case), the
+    # term -1/2 sum_d z_d^2 / v_d is the same for all components of a sample and cancels in every
+    # difference of log-densities used below (own - log q, log q(z|y) - log q): it is left out.
+    shared_variance = bool((lv == lv[:1]).all())
+
     def component_log_prob(z: torch.Tensor, comps: slice | torch.Tensor) -> torch.Tensor:
-        """log N(z; mu_j, s_j^2) of the samples ``z`` (m, d) for the components ``comps``: (m, |comps|)."""
-        return -0.5 * ((z * z) @ inv_var[comps].T) + z @ weighted_mu[comps].T + const[comps]
+        """log N(z; mu_j, s_j^2) (up to a per-sample constant when variances are shared), (m, |comps|)."""
+        out = torch.addmm(const[comps], z, weighted_mu[comps].T)
+        if not shared_variance:
+            out.addmm_(z * z, inv_var[comps].T, alpha=-0.5)
+        return out
 
     xz_terms, log_q_terms = [], []
     log_n = math.log(n)
