@@ -48,13 +48,15 @@ def kernel_env(quick: bool, figures: Path | None = None, strict_checks: bool = F
     ``INFOPLANE_CHECKS=strict`` when ``strict_checks`` (an unanswered check fails, as it
     must in a solution notebook); ``INFOPLANE_HEADLESS=1``: lessons draw their static figure and
     skip ipywidgets explorers (nbclient can stall for a whole cell timeout after a widget cell,
-    jupyter/nbclient#312).
+    jupyter/nbclient#312); ``OMP_NUM_THREADS`` defaults to 1 (the lessons' networks are small, and
+    oversubscribed threads on 2 shared cores made one critic fit 190x slower).
     """
     env = dict(os.environ)
     if strict_checks:
         env["INFOPLANE_CHECKS"] = "strict"
     env["INFOPLANE_QUICK"] = "1" if quick else "0"
     env["INFOPLANE_HEADLESS"] = "1"   # no widgets when nobody can move a slider
+    env.setdefault("OMP_NUM_THREADS", "1")   # small networks: more threads on shared cores only cost
     env["MPLBACKEND"] = INLINE_BACKEND
     env["PYTHONPATH"] = os.pathsep.join([str(HERE)] + [p for p in [env.get("PYTHONPATH", "")] if p])
     if figures is not None:
