@@ -183,7 +183,7 @@ def mixture_information(mean: object, log_var: object = None, y: object = None, 
         comp = component_log_prob(z, slice(None))                                    # (m, n)
         own = comp.gather(1, who[:, None]).squeeze(1)
         log_q = torch.logsumexp(comp, dim=1) - log_n
-        xz_terms.append(own - log_q)
+        xz_terms.append((own - log_q).clamp(max=log_n))   # <= ln n exactly, not just up to rounding
         log_q_terms.append(log_q)
     zy_terms = []
     if labels is not None:
@@ -199,7 +199,7 @@ def mixture_information(mean: object, log_var: object = None, y: object = None, 
             for start in range(0, rows.numel(), step):
                 idx = rows[start:start + step]
                 log_q_y = torch.logsumexp(component_log_prob(z_all[idx], comps), dim=1) - counts[c].log()
-                zy_terms.append(log_q_y - log_q_all[idx])
+                zy_terms.append((log_q_y - log_q_all[idx]).clamp(max=log_n - float(counts[c].log())))
     xz = torch.cat(xz_terms)
     if not bool(torch.isfinite(xz).all()):
         raise ValueError("log_var: the noise is too narrow for float64 at this spread of the means "
