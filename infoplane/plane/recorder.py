@@ -372,10 +372,9 @@ class InformationPlane(Callback):
                 if self.layers is None:
                     latent, out = self._latent(model, x)
                     captured = {"z": latent.z.detach()}
-                    encoding_entropy = (0.0 if latent.log_var is None
-                                        else float(gaussian_entropy(latent.log_var).mean()))
-                    if latent.log_var is not None:
+                    if latent.log_var is not None:   # the model declares its noise
                         noise_law["z"] = latent
+                        encoding_entropy = float(gaussian_entropy(latent.log_var).mean())
                 else:
                     out, captured = self._capture(model, x)
                 decoder_ce = float(nn.functional.cross_entropy(out.float(), self.y.to(device)))
@@ -391,7 +390,7 @@ class InformationPlane(Callback):
             if self.estimator == "mixture":
                 values, noise = self._mixture(name, act, noise_law.get(name))
             else:
-                values, noise = self._estimate(name, act, encoding_entropy if name in noise_law else None)
+                values, noise = self._estimate(name, act, encoding_entropy)
             z_dim = int(act.reshape(act.shape[0], -1).shape[1])
             row = {"run": self.run, **self.params, "epoch": int(epoch), "step": int(step),
                    "layer": name, "dim": z_dim, "n": int(act.shape[0]),
