@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -103,9 +104,11 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     for path in paths:
         print(f"executing {path.name} ...", flush=True)
+        started = time.perf_counter()
         nb = execute(path, args.quick)
+        seconds = time.perf_counter() - started
         nbformat.write(nb, out / path.name)
-        print(f"  {count_images(nb)} figures inline", flush=True)
+        print(f"  {count_images(nb)} figures inline, {seconds:.0f} s", flush=True)
     return 0
 
 

@@ -73,6 +73,54 @@ def test_iwae_rises_with_k_and_stays_below_log_p_x() -> None:
     assert truth - bounds[-1] < truth - bounds[0]
 
 
+def conditional_linear_gaussian() -> tuple[BIBAE, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """p(x|z, y) = N(W z + V y + b, s I): p(x|y) = N(V y + b, W W^T + s I), and the exact posterior as encoder."""
+    model, w, b = linear_gaussian(exact_posterior=True)
+    v = torch.tensor([[0.5, -1.0, 0.2, 0.0, 0.3], [1.0, 0.4, -0.6, 0.8, 0.0]], dtype=torch.float64).T
+    decoder = torch.nn.Linear(D_Z + 2, D_X).double()
+    encoder = torch.nn.Linear(D_X + 2, 2 * D_Z).double()
+    with torch.no_grad():
+        decoder.weight.copy_(torch.cat([w, v], 1))
+        decoder.bias.copy_(b)
+        gain = model.encoder.weight[:D_Z]                              # the posterior of x - V y
+        encoder.weight.zero_()
+        encoder.weight[:, :D_X] = model.encoder.weight
+        encoder.weight[:D_Z, D_X:] = -gain @ v
+        encoder.bias.copy_(model.encoder.bias)
+    return BIBAE(encoder, decoder, min_log_var=-20.0, condition_dim=2), w, v, b
+
+
+def test_conditional_iwae_equals_log_p_x_given_y_and_needs_y() -> None:
+    model, w, v, b = conditional_linear_gaussian()
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(40, D_X, generator=gen, dtype=torch.float64)
+    y = torch.randn(40, 2, generator=gen, dtype=torch.float64)
+    cov = w @ w.T + SIGMA2 * torch.eye(D_X, dtype=torch.float64)
+    truth = float(dist.MultivariateNormal(y @ v.T + b, cov).log_prob(x).mean())
+    assert abs(truth - float(log_evidence(x, w, b))) > 0.5     # the condition matters
+    for k in (1, 8):
+        bound = iwae_bound(model, x, k=k, log_scale=math.log(SIGMA2), y=y,
+                           generator=torch.Generator().manual_seed(k))
+        assert float(bound) == pytest.approx(truth, abs=1e-8)
+    # a looser encoder (posterior variance too wide): the bound drops below log p(x|y) and rises with K
+    # (a Monte Carlo estimate of a bound: it may overshoot by its noise, ~1e-3 nats here at K = 256)
+    with torch.no_grad():
+        model.encoder.bias[D_Z:] += 1.0
+    bounds = [float(iwae_bound(model, x, k=k, log_scale=math.log(SIGMA2), y=y,
+                               generator=torch.Generator().manual_seed(5))) for k in (1, 16, 256)]
+    assert bounds == sorted(bounds) and bounds[-1] <= truth + 1e-2 and truth - bounds[0] > 0.2
+    with pytest.raises(ValueError, match=r"^y: this model is conditional"):
+        iwae_bound(model, x)
+    with pytest.raises(ValueError, match=r"^y: expected shape \(40, 2\)"):
+        iwae_bound(model, x, y=y[:, :1])
+    point = rate_distortion(model, vae(likelihood="gaussian", log_scale=math.log(SIGMA2),
+                                       generator=torch.Generator().manual_seed(0)), x, y=y)
+    assert point["rate"] > 0 and point["distortion"] > 0
+    scores = novelty_scores(model, x, y=y)["reconstruction"]
+    x_hat = model.decode(model.encode(x, y)[0], y)
+    assert torch.allclose(scores, (x_hat - x).pow(2).sum(1))
+
+
 def test_rate_distortion_points() -> None:
     with seeded(0):
         model = BIBAE(mlp_encoder(8, 2, (16,)), mlp_decoder(2, 8, (16,)))

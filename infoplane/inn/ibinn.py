@@ -447,10 +447,11 @@ class IBINNLoss:
         y = _labels(y, x.shape[0], model.n_classes, x.device)
         z, log_det = model(model.perturb(x, self.generator))
         density = model.latent_density
-        joint = density.component_log_prob(z) + density.log_weights()        # (n, K)
+        comp = density.component_log_prob(z)                                # (n, K): log N(z; mu_y, I)
+        joint = comp + density.log_weights()
         l_x = -(torch.logsumexp(joint, dim=1) + log_det)                    # eq. 5, C.46
         log_w = density.log_weights().detach()                              # C.42: no L_Y gradient
-        log_post = torch.log_softmax(density.component_log_prob(z) + log_w, dim=1)
+        log_post = torch.log_softmax(comp + log_w, dim=1)
         k = model.n_classes
         targets = F.one_hot(y, k).to(z.dtype) * (1 - self.label_smoothing) + self.label_smoothing / k
         l_y = ((log_post - log_w) * targets).sum(1)                         # eq. 6-7, C.47
