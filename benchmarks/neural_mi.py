@@ -7,8 +7,8 @@
 
 Tasks with known MI (nats): componentwise-correlated Gaussians with I = 2 (d = 5 and 20
 per side) and, on the full grid, the invertible transforms of Czyz et al. (2023, "Beyond
-normal", the benchmark-mi tasks): half-cube and spiral of a Gaussian, a Student-t (closed
-form), asinh of a Student-t. KSG (k = 3, infoplane) on the same samples is the
+normal", the benchmark-mi tasks, from ``infoplane.data.toys``): half-cube and spiral of a
+Gaussian, a Student-t (closed form), asinh of a Student-t. KSG (k = 3, infoplane) on the same samples is the
 non-neural reference.
 
 Both packages train the same separable critic, g(x)^T h(y) with g, h: d -> 256 -> 32 (ReLU)
@@ -39,7 +39,6 @@ pandas, scikit-learn and tqdm, already here). Without it the peer columns read "
 
 from __future__ import annotations
 
-import math
 import os
 import platform
 import sys
@@ -49,8 +48,8 @@ import warnings
 import numpy as np
 import torch
 from _harness import markdown_table
-from scipy.special import digamma, gammaln
 
+from infoplane.data.toys import correlated_gaussians, correlation_for_mi, half_cube, spiral, student_t_pairs
 from infoplane.estimators import SmallSampleWarning, mutual_information
 from infoplane.estimators.neural import neural_mutual_information
 
@@ -66,50 +65,20 @@ EVAL_FRACTION = 0.25
 
 # --------------------------------------------------------------------------- tasks
 
-def gaussian(n: int, d: int, mi: float, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
-    rho = math.sqrt(-math.expm1(-2.0 * mi / d))
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d))
-    y = rho * x + math.sqrt(1 - rho * rho) * rng.standard_normal((n, d))
-    return x, y, -0.5 * d * math.log1p(-rho * rho)
-
-
-def half_cube(t: np.ndarray) -> np.ndarray:
-    return np.sign(t) * np.abs(t) ** 1.5
-
-
-def spiral(x: np.ndarray, speed: float = 1 / 3) -> np.ndarray:
-    theta = speed * (x ** 2).sum(1)
-    out = x.copy()
-    out[:, 0] = np.cos(theta) * x[:, 0] - np.sin(theta) * x[:, 1]
-    out[:, 1] = np.sin(theta) * x[:, 0] + np.cos(theta) * x[:, 1]
-    return out
-
-
-def t_entropy(d: int, nu: float, logdet: float = 0.0) -> float:
-    h = nu / 2
-    return (0.5 * logdet + 0.5 * d * math.log(nu * math.pi) + gammaln(h) - gammaln(h + d / 2)
-            + (h + d / 2) * (digamma(h + d / 2) - digamma(h)))
-
-
-def student_t(n: int, d: int, rho: float, nu: float, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d))
-    y = rho * x + math.sqrt(1 - rho * rho) * rng.standard_normal((n, d))
-    w = np.sqrt(rng.chisquare(nu, size=(n, 1)) / nu)
-    mi = 2 * t_entropy(d, nu) - t_entropy(2 * d, nu, d * math.log1p(-rho * rho))
-    return x / w, y / w, mi
+def gaussian(d: int, mi: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """N pairs of d-dimensional Gaussians with I(X;Y) = mi nats (seed 0)."""
+    return correlated_gaussians(N, d, correlation_for_mi(mi, d), seed=0)
 
 
 def tasks() -> list[tuple[str, np.ndarray, np.ndarray, float]]:
-    out = [("gaussian 5x5", *gaussian(N, 5, 2.0, 0)), ("gaussian 20x20", *gaussian(N, 20, 2.0, 0))]
+    out = [("gaussian 5x5", *gaussian(5, 2.0)), ("gaussian 20x20", *gaussian(20, 2.0))]
     if QUICK:
         return out
-    x, y, mi = gaussian(N, 3, 1.0, 0)
+    x, y, mi = gaussian(3, 1.0)
     out.append(("half-cube 3x3", half_cube(x), half_cube(y), mi))
     out.append(("spiral 3x3", spiral(x), y, mi))
-    out.append(("student-t 2x2 (nu=5)", *student_t(N, 2, 0.8, 5, 0)))
-    x, y, mi = student_t(N, 2, 0.8, 2, 0)
+    out.append(("student-t 2x2 (nu=5)", *student_t_pairs(N, 2, 0.8, 5, seed=0)))
+    x, y, mi = student_t_pairs(N, 2, 0.8, 2, seed=0)
     out.append(("asinh student-t 2x2 (nu=2)", np.arcsinh(x), np.arcsinh(y), mi))
     return out
 

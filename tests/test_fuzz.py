@@ -679,6 +679,17 @@ def _specs() -> list[Spec]:
     add(Spec("data.correlated_gaussians", data.correlated_gaussians,
              {"n": st.integers(1, 20), "d": i3, "rho": st.floats(-0.9, 0.9)},
              {"n": INT, "d": INT, "rho": FLOAT, "seed": SEED}))
+    add(Spec("data.correlation_for_mi", data.correlation_for_mi, {"mi": st.floats(0, 5), "d": i3},
+             {"mi": FLOAT, "d": INT}))
+    add(Spec("data.half_cube", data.half_cube, {"t": x_samples()}, {"t": ARRAY}))
+    add(Spec("data.spiral", data.spiral, {"x": x_samples(d=3), "speed": st.floats(-2, 2)},
+             {"x": ARRAY, "speed": FLOAT}))
+    add(Spec("data.student_t_pairs", data.student_t_pairs,
+             {"n": st.integers(1, 20), "d": i3, "rho": st.floats(-0.9, 0.9), "nu": st.floats(0.1, 50)},
+             {"n": INT, "d": INT, "rho": FLOAT, "nu": FLOAT, "seed": SEED}))
+    add(Spec("data.student_t_mutual_information", data.student_t_mutual_information,
+             {"d": i3, "rho": st.floats(-0.9, 0.9), "nu": st.floats(0.1, 1e6)},
+             {"d": INT, "rho": FLOAT, "nu": FLOAT}))
     add(Spec("data.eight_modes", data.eight_modes, {"n": st.integers(1, 20)}, {"n": INT, "seed": SEED}))
     add(Spec("data.twelve_bit_task", data.twelve_bit_task, {}, {}, examples=1))
     add(Spec("ik.sample_prior", ik.sample_prior, {"n": st.integers(1, 20)}, {"n": INT, "seed": SEED}))
