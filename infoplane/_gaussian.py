@@ -36,10 +36,10 @@ __all__ = ["LOG_2PI", "LOG_2PIE", "diagonal_normal_log_prob", "standard_normal_l
            "gaussian_entropy", "gaussian_kl", "GaussianMixture", "GaussianLatent", "ZERO_ENTROPY_LOG_VAR"]
 
 LOG_2PI = math.log(2.0 * math.pi)
-"""ln(2 pi): the normalising constant of a unit Gaussian is -1/2 ln(2 pi) per dimension."""
+"""The constant ln(2 pi); the normalising constant of a unit Gaussian is -1/2 ln(2 pi) per dimension."""
 
 LOG_2PIE = math.log(2.0 * math.pi * math.e)
-"""ln(2 pi e): the entropy of N(0, s^2) is 1/2 (ln(2 pi e) + ln s^2) nats."""
+"""The constant ln(2 pi e); the entropy of N(0, s^2) is 1/2 (ln(2 pi e) + ln s^2) nats."""
 
 
 def diagonal_normal_log_prob(x: torch.Tensor, mean: torch.Tensor | float = 0.0,
@@ -307,4 +307,4 @@ class GaussianLatent(NamedTuple):
 
 
 ZERO_ENTROPY_LOG_VAR = -LOG_2PIE
-"""ln(1 / (2 pi e)): the log-variance of zero-entropy noise (entropy 0 nats per dimension)."""
+"""The constant ln(1 / (2 pi e)), the log-variance of zero-entropy noise (entropy 0 nats per dimension)."""

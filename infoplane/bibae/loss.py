@@ -24,7 +24,7 @@ Quantised models add the VQ-VAE codebook and commitment terms (van den Oord et a
 which train the codebook, to the model loss.
 
 A conditional model (``BIBAE(..., condition_dim=c)``, e.g.
-:meth:`~infoplane.bibae.models.BIBAE.conditional_mlp`) is trained by the same objective on
+:meth:`~infoplane.bibae.BIBAE.conditional_mlp`) is trained by the same objective on
 batches ``(x, y)``: A = E KL(q(z|x, y) || p(z)), C = E log p(x|z, y). The conditional VAE
 of the inverse problems (thesis 4.2.1, B.5.2) is ``vae(log_scale=squared_error_log_scale(w))``:
 a Gaussian p(x|z, y) of fixed variance sigma^2 = 1 / (2 w), so that -C is w times the
@@ -196,7 +196,7 @@ class BIBAELoss:
 
     @property
     def uses_critics(self) -> set[str]:
-        """The critics this objective trains: ``"z"`` for an adversarial B, ``"x"`` for D by a critic."""
+        """The critics this objective trains (``"z"`` for an adversarial B, ``"x"`` for D by a critic)."""
         need = set()
         if self.b and self.b_estimator == "critic":
             need.add("z")

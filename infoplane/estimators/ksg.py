@@ -17,9 +17,9 @@ the float limits, e.g. 1e300, are first scaled by an exact power of two), then
 jittered with a seeded noise (``jitter=True``): N(0, (1e-10 s)^2) on every column, and,
 on a column with repeated values, uniform noise U(-g/2, g/2) on each repeated value,
 with g the column's resolution: the median gap between its distinct values (robust:
-one sample moved by 1e-6 does not change it; see
-:func:`infoplane.estimators._prepare.add_jitter`). Continuous data are unchanged up to
-1e-10; rounded data are dequantised instead of producing zero distances.
+one sample moved by 1e-6 does not change it; see the private helper
+``infoplane.estimators._prepare.add_jitter``). Continuous data are unchanged up to 1e-10;
+rounded data are dequantised instead of producing zero distances.
 
 Discrete, rounded and duplicated data
 -------------------------------------

@@ -27,7 +27,7 @@ an empty one included, that lowers ``H(T) - beta I(T;Y)`` the most. With cluster
                          - beta H(Y),
 
 so a move's exact change involves only the two clusters it touches, and the joints are
-updated in place (cost O(|T| |Y|) per x). Sweeps repeat until none moves an x; then the
+updated in place (cost ``O(|T| |Y|)`` per x). Sweeps repeat until none moves an x; then the
 best merge of two clusters that lowers the objective (the agglomerative IB step of Slonim
 & Tishby, NIPS 1999: large clusters that single moves cannot empty) is made and the
 sweeps resume, until neither a move nor a merge helps. The DIB then resumes its

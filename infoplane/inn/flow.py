@@ -124,7 +124,7 @@ class SequenceINN(nn.Module):
 
     @property
     def dims_latent(self) -> Dims:
-        """Shape of one latent sample: ``dims_out``, or a flat vector when blocks split early."""
+        """Shape of one latent sample, ``dims_out`` (or a flat vector when blocks split early)."""
         if not self._early:
             return self._dims
         return (sum(math.prod(d) for d in self._early) + math.prod(self._dims),)
@@ -161,7 +161,7 @@ class SequenceINN(nn.Module):
 
         Parameters
         ----------
-        x : tensor of shape (batch, *dims_in), or (batch, *dims_latent) when ``rev``
+        x : tensor of shape ``(batch, *dims_in)``, or ``(batch, *dims_latent)`` when ``rev``
         c : tensor or list of tensors, optional
             The condition(s) of the conditional blocks.
         rev : bool

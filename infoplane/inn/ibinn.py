@@ -4,7 +4,7 @@ Ardizzone, Mackowiak, Rother & Koethe (NeurIPS 2020; thesis ch. 5, appendix C.2)
 INN g maps an input x, perturbed by eps ~ N(0, sigma^2 I) (eq. 4-5; sigma = 1e-3), to
 z = g(x + eps), whose density is a mixture with one unit-covariance Gaussian per class,
 q(z) = sum_y w_y N(z; mu_y, I). The model is a generative classifier: q(x|y) =
-N(g(x); mu_y, I) |det J_g(x)|, and Bayes' rule in latent space gives q(y|x).
+N(g(x); mu_y, I) ``|det J_g(x)|``, and Bayes' rule in latent space gives q(y|x).
 
 Losses, all in nats (``IBINNLoss``):
 

@@ -3,7 +3,7 @@
 Two variants, and every result says which one it is:
 
 - ``"ibinn"`` (thesis appendix C.3, eq. C.48-C.55 = 5.21-5.27): every one of the K class
-  probabilities p(y'|x_j) of every test point is binned; bin i counts n^(i) of them and
+  probabilities ``p(y'|x_j)`` of every test point is binned; bin i counts n^(i) of them and
   n_c^(i) of those whose class y' is the true label y_j; the confidence of a bin is its
   centre P_i = (b_i + b_{i+1}) / 2 and its accuracy Q_i = n_c^(i) / n^(i). The default
   edges are those of C.3, dense near 0 and 1: 0, 0.01, ..., 0.04, 0.05, 0.15, ..., 0.85,
@@ -13,8 +13,8 @@ Two variants, and every result says which one it is:
   mean top probability in it, and its accuracy the fraction of correct top predictions.
 
 Then (eq. 5.24-5.27), over the bins that hold at least ``max(min_count, 1)`` entries:
-ECE = sum_i n^(i)/n_tot |P_i - Q_i|, MCE = max_i |P_i - Q_i|,
-ICE = sum_i (b_{i+1} - b_i) |P_i - Q_i|, GME = (ECE MCE ICE)^(1/3). All four are
+``ECE = sum_i n^(i)/n_tot |P_i - Q_i|``, ``MCE = max_i |P_i - Q_i|``,
+``ICE = sum_i (b_{i+1} - b_i) |P_i - Q_i|``, ``GME = (ECE MCE ICE)^(1/3)``. All four are
 fractions (multiply by 100 for the percent of the papers' tables).
 
 Bins are half-open, [b_i, b_{i+1}); a probability of exactly 1 forms a last bin [1, 1] of
@@ -50,7 +50,7 @@ __all__ = ["IBINN_BIN_EDGES", "CalibrationResult", "calibration_errors", "overco
 
 IBINN_BIN_EDGES = np.round(np.concatenate([np.arange(0, 5) * 0.01, 0.05 + np.arange(0, 9) * 0.1,
                                            0.95 + np.arange(0, 5) * 0.01, [1.0]]), 10)
-"""The bin edges of thesis appendix C.3: 0-0.05 and 0.95-1 in steps of 0.01, 0.1 in between."""
+"""The bin edges of thesis appendix C.3 (0-0.05 and 0.95-1 in steps of 0.01, 0.1 in between)."""
 
 VARIANTS = ("ibinn", "top_label")
 
@@ -139,7 +139,7 @@ def calibration_errors(probs: object, labels: object, variant: str = "ibinn",
     Parameters
     ----------
     probs : array (n_samples, n_classes)
-        Predicted probabilities p(y'|x) (rows sum to 1); NumPy or torch.
+        Predicted probabilities ``p(y'|x)`` (rows sum to 1); NumPy or torch.
     labels : array (n_samples,)
         True classes.
     variant : {"ibinn", "top_label"}

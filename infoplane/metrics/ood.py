@@ -13,7 +13,7 @@ validation set) and return an empirical p-value, small for OoD inputs:
 - ``"two_tailed"``: the quantile test of the thesis, too-low or too-high scores,
   p = min(1, 2 min(p_low, p_high)) with p_high = (1 + #{r >= s}) / (n + 1);
 - ``"typicality"``: distance from the mean reference score,
-  p = (1 + #{|r - mean r| >= |s - mean r|}) / (n + 1).
+  ``p = (1 + #{|r - mean r| >= |s - mean r|}) / (n + 1)``.
 
 The OoD detection score of the papers is then ``roc_auc(p_in, p_ood, ood_higher=False)``.
 

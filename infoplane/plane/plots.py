@@ -39,7 +39,7 @@ LABELS = {
     "ci_xz": "CI(X, Z_E)", "ci_zy": "CI(Y, Z_E)", "l_x": "L_X",
     "train_accuracy": "train accuracy", "test_accuracy": "test accuracy",
 }
-#: The two planes: (x column, y column, x label, y label).
+#: The two planes, each as (x column, y column, x label, y label).
 AXES = {
     "tishby": ("i_xz", "i_zy", "Preserved Information I(X;Z)", "Preserved Relevant Information I(Z;Y)"),
     "kirsch": ("i_xz", "i_xy_given_z", "Preserved Information I(X;Z)", "Residual Information I(X;Y|Z)"),
