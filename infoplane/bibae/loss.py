@@ -1,8 +1,10 @@
 """One objective, L = a A - b B - beta (c C - d D), and the presets that make the VAE/GAN family.
 
-Voloshynovskiy et al., eq. 26-36. Every term is in nats per example (summed over
-dimensions, averaged over the batch; :mod:`infoplane.bibae.terms`), the weights are
-signed, and each preset only chooses them:
+Voloshynovskiy et al., eq. 26-36. Every term is per example (summed over dimensions,
+averaged over the batch; :mod:`infoplane.bibae.terms`) and in nats, except B and D
+estimated by MMD (a squared MMD, no unit) and D as the non-saturating GAN surrogate (a
+generator loss, not a divergence); the weights are signed, and each preset only chooses
+them:
 
 ==========================  =========  =====================================================
 preset                      equation   loss (terms kept, with their signs)
@@ -26,7 +28,7 @@ which train the codebook, to the model loss.
 A conditional model (``BIBAE(..., condition_dim=c)``, e.g.
 :meth:`~infoplane.bibae.BIBAE.conditional_mlp`) is trained by the same objective on
 batches ``(x, y)``: A = E KL(q(z|x, y) || p(z)), C = E log p(x|z, y). The conditional VAE
-of the inverse problems (thesis 4.2.1, B.5.2) is ``vae(log_scale=squared_error_log_scale(w))``:
+of the inverse problems (thesis 4.2.2, B.5.2) is ``vae(log_scale=squared_error_log_scale(w))``:
 a Gaussian p(x|z, y) of fixed variance sigma^2 = 1 / (2 w), so that -C is w times the
 squared error summed over x's dimensions plus the constant (d/2) ln(pi / w), and the loss
 is ``w ||x - x_hat||^2 + KL`` plus that constant.
@@ -120,7 +122,10 @@ def code_entropy(codes: torch.Tensor, n_codes: int) -> torch.Tensor:
 
 
 class BIBAELoss:
-    """L = a A - b B - beta (c C - d D) (eq. 26-29) with signed weights, in nats per example.
+    """L = a A - b B - beta (c C - d D) (eq. 26-29) with signed weights, per example.
+
+    In nats when every kept term is (A, C, and B or D by a critic's KL bound); an MMD
+    term or the GAN surrogate adds a quantity of its own kind (see the module table).
 
     Parameters
     ----------

@@ -14,7 +14,7 @@ options of section 3 (eq. 3):
   stated std (generative compression, eq. 36).
 
 With ``condition_dim > 0`` the same model is **conditional** (Sohn et al. 2015; the
-conditional VAE baseline of the inverse problems, Ardizzone et al. thesis 4.2.1, B.5.2):
+conditional VAE baseline of the inverse problems, Ardizzone et al. thesis 4.2.2, B.5.2):
 encoder q(z | x, y) and decoder p(x | z, y) read ``[x, y]`` and ``[z, y]``, the prior
 stays p(z) (default N(0, I)), the batch is ``(x, y)``, and :meth:`BIBAE.posterior` draws
 x ~ p(x | y*) by decoding z ~ p(z) with y*. :meth:`BIBAE.conditional_mlp` builds the MLP
@@ -292,7 +292,7 @@ class BIBAE(nn.Module):
                         seed: int | None = None) -> BIBAE:
         """The conditional VAE of the inverse problems: MLPs q(z | x, y) and p(x | z, y), prior N(0, I).
 
-        Thesis 4.2.1 / B.5.2 (Ardizzone et al.), the cVAE of Table 4.1: a Gaussian encoder
+        Thesis 4.2.2 / B.5.2 (Ardizzone et al.), the cVAE of Table 4.1: a Gaussian encoder
         ``q(z | x, y)`` of ``[x, y]`` and a decoder ``x_hat = g(z, y)`` of ``[z, y]``, each an
         MLP with ReLU between its layers; the encoder is built first, then the decoder,
         both under ``seed``. Train it with :func:`~infoplane.bibae.loss.vae` (a Gaussian

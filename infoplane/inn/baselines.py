@@ -8,7 +8,7 @@ runs ``n_samples / quantile`` simulations and keeps the ``n_samples`` closest. I
 samples have shape (n_observations, n_samples, x_dim), like
 :meth:`infoplane.inn.InverseINN.posterior`.
 
-The conditional VAE of thesis 4.2.1 / B.5.2 is the conditional case of the BIB-AE VAE:
+The conditional VAE of thesis 4.2.2 / B.5.2 is the conditional case of the BIB-AE VAE:
 :meth:`infoplane.bibae.BIBAE.conditional_mlp` (encoder q(z | x, y), decoder
 p(x | z, y), prior N(0, I)) trained by :func:`infoplane.bibae.vae` on batches ``(x, y)``,
 its ``posterior(y*, n, seed)`` of the same shape. It lives in layer 2's ``bibae``, which
