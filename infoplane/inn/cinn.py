@@ -287,7 +287,10 @@ def conditional_nll_loss(model: CINN, batch: tuple[torch.Tensor, torch.Tensor]
     training mode ``x`` is dequantised first (:meth:`CINN.dequantize`). The loss is the
     mean NLL per dimension (nats/dim, so learning rates carry over between data sizes);
     the terms, detached tensors, are ``nll`` (mean nats per sample) and
-    ``bits_per_dim`` (its value in bits per dimension, :func:`infoplane.metrics.bits_per_dim`).
+    ``bits_per_dim`` (the same NLL in bits per dimension of the *continuous* density, with
+    no bin width: for data quantised to bins of width w, the discrete bits/dim of
+    :meth:`CINN.bits_per_dim` and :func:`infoplane.metrics.bits_per_dim` add log2(1 / w),
+    e.g. 8 bits for 256 levels in [0, 1]).
     ``x`` of any floating dtype is cast to the model's. An empty batch, or NaN / inf in
     ``x``, is a ValueError naming ``batch`` (checked before the forward pass, so it
     cannot reach an uninitialised :class:`~infoplane.inn.ActNorm`).
