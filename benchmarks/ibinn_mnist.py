@@ -20,9 +20,9 @@ of the two-tailed test on log q(x) (reference: 10 000 training images) against f
 test images with Gaussian noise of std 0.1, inverted, rotated by 90 degrees, and the
 digits of ``load_digits`` upsampled to 28x28 (the cross-dataset pair).
 
-Time: about 90 s per IB-INN epoch and 60 s per twin epoch on two CPU cores (2026-12-02),
-so the CPU run affords a few epochs; the epochs used are printed with the results. On a
-GPU pass ``--device cuda --epochs 30`` (the script is the same).
+Time: about 160 s per epoch for each model with one torch thread on a shared 2-core CPU
+(2026-12-02), so the CPU run affords a few epochs; the epochs used are printed with the
+results. On a GPU pass ``--device cuda --epochs 30`` (the script is the same).
 """
 
 from __future__ import annotations
