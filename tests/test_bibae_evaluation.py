@@ -74,7 +74,7 @@ def test_iwae_rises_with_k_and_stays_below_log_p_x() -> None:
 
 
 def conditional_linear_gaussian() -> tuple[BIBAE, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """p(x|z, y) = N(W z + V y + b, s I): p(x|y) = N(V y + b, W W^T + s I), and the exact posterior as encoder."""
+    """p(x|z, y) = N(W z + V y + b, s I), so p(x|y) = N(V y + b, W W^T + s I); the exact posterior encodes."""
     model, w, b = linear_gaussian(exact_posterior=True)
     v = torch.tensor([[0.5, -1.0, 0.2, 0.0, 0.3], [1.0, 0.4, -0.6, 0.8, 0.0]], dtype=torch.float64).T
     decoder = torch.nn.Linear(D_Z + 2, D_X).double()
