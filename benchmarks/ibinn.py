@@ -18,7 +18,8 @@ from ours (``freia_twin``):
   (both halves, one subnet per half predicting [s, t]: our ``AffineCoupling``; FrEIA
   clamps ``clamp * tanh(s)``, ours ``clamp * tanh(s / clamp)``, the same at clamp 1),
   with our two subnetworks copied in (FrEIA's ``subnet2`` reads the second half, our
-  ``subnet1``); ``PermuteRandom`` given our permutation; ``Flatten``;
+  ``subnet1``; the copies in PyTorch's default memory layout, ours channels-last);
+  ``PermuteRandom`` given our permutation; ``Flatten``;
   ``FixedLinearTransform(M=W)`` with our orthogonal W (FrEIA also stores W^-1 and adds
   ``log|det W|``, ~1e-6 instead of our exact 0). The two flows compute the same z and
   log|det J| (checked before timing, to 1e-4 relative) and have the same trainable
@@ -42,8 +43,16 @@ set (VmHWM, reset through /proc/self/clear_refs after building) during the train
 steps, minus the resident set before the model was built: parameters, buffers, Adam
 state, gradients and activations.
 
+On a GPU (``--device cuda``): the same interleaved rounds, each step followed by
+``torch.cuda.synchronize()``; "s/epoch" is the median step times the 938 steps of an
+MNIST epoch at batch 64 (data loading not included); memory is the peak of
+``torch.cuda.max_memory_allocated`` while one side alone is built and trained, minus
+what was allocated before. ``--compile`` adds a side "infoplane + torch.compile" (our
+flow through ``torch.compile``; its compile time is printed and not timed).
+
     .venv/bin/python benchmarks/run.py ibinn
     .venv/bin/python benchmarks/ibinn.py --rounds 12 --threads 1 2
+    .venv/bin/python benchmarks/ibinn.py --device cuda --rounds 20 --steps 10 --compile
 """
 
 from __future__ import annotations
@@ -78,6 +87,8 @@ DIMS = (1, 28, 28)
 N_CLASSES = 10
 BATCH = 64
 SIDES = ("infoplane", "FrEIA GLOW twin", "FrEIA AllInOne twin")
+COMPILED = "infoplane + torch.compile"
+STEPS_PER_EPOCH = -(-60_000 // BATCH)
 
 
 def ours(seed: int = 0) -> IBINN:
@@ -99,9 +110,14 @@ class FrEIAFlow(nn.Module):
 
 
 def _take(subnets: list[nn.Module]):
-    """A subnet constructor handing out copies of the given networks in order."""
+    """A subnet constructor handing out copies of the given networks in order.
+
+    The copies are in PyTorch's default memory layout, as a FrEIA user's ``nn.Conv2d``
+    would be; ours keep channels-last weights (``conv_subnet``): one of the optimisations
+    this comparison measures.
+    """
     def make(c_in: int, c_out: int) -> nn.Module:
-        return copy.deepcopy(subnets.pop(0))
+        return copy.deepcopy(subnets.pop(0)).to(memory_format=torch.contiguous_format)
     return make
 
 
@@ -140,12 +156,14 @@ def freia_twin(model: IBINN, kind: str = "glow", seed: int = 0) -> IBINN:
     return twin
 
 
-def build(side: str, seed: int = 0) -> IBINN:
-    """The model of one side of the comparison."""
+def build(side: str, seed: int = 0, device: str | torch.device = "cpu") -> IBINN:
+    """The model of one side of the comparison, on ``device``."""
     model = ours(seed)
-    if side == "infoplane":
-        return model
-    return freia_twin(model, "glow" if "GLOW" in side else "all_in_one", seed)
+    if side == COMPILED:
+        model.flow = torch.compile(model.flow)
+    elif side != "infoplane":
+        model = freia_twin(model, "glow" if "GLOW" in side else "all_in_one", seed)
+    return model.to(device)
 
 
 def n_trainable(model: nn.Module) -> int:
@@ -153,14 +171,16 @@ def n_trainable(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def batch(seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def batch(seed: int = 1, device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
     gen = torch.Generator().manual_seed(seed)
-    return torch.rand(BATCH, *DIMS, generator=gen), torch.randint(0, N_CLASSES, (BATCH,), generator=gen)
+    x, y = torch.rand(BATCH, *DIMS, generator=gen), torch.randint(0, N_CLASSES, (BATCH,), generator=gen)
+    return x.to(device), y.to(device)
 
 
 def step_fn(model: IBINN, data: tuple[torch.Tensor, torch.Tensor], seed: int = 2):
-    """A closure running one training step (noise, forward, IB loss, backward, Adam)."""
-    loss_fn = IBINNLoss(gamma=1.0, generator=torch.Generator().manual_seed(seed))
+    """A closure running one training step (noise, forward, IB loss, backward, Adam), synchronised."""
+    device = data[0].device
+    loss_fn = IBINNLoss(gamma=1.0, generator=torch.Generator(device).manual_seed(seed))
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-4)
 
     def step() -> torch.Tensor:
@@ -168,6 +188,8 @@ def step_fn(model: IBINN, data: tuple[torch.Tensor, torch.Tensor], seed: int = 2
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
         return loss.detach()
 
     return step
@@ -186,16 +208,23 @@ def _quartiles(values: list[float]) -> tuple[float, float, float]:
     return q[0], statistics.median(values), q[2]
 
 
-def time_sides(sides: tuple[str, ...], threads: int, rounds: int, steps: int) -> list[dict]:
+def time_sides(sides: tuple[str, ...], threads: int, rounds: int, steps: int,
+               device: torch.device | None = None) -> list[dict]:
     """Interleaved rounds of ``steps`` timed training steps per side, in one process."""
     torch.set_num_threads(threads)
-    data = batch()
-    models = {s: build(s) for s in sides}
+    device = torch.device("cpu") if device is None else device
+    data = batch(device=device)
+    models = {s: build(s, device=device) for s in sides}
     # move away from the identity initialisation: a few steps so the couplings are non-trivial
+    # (and, for the compiled side, compile)
     runs = {s: step_fn(m, data) for s, m in models.items()}
-    for run in runs.values():
+    for s, run in runs.items():
+        start = time.perf_counter()
         for _ in range(2):
             run()
+        if s == COMPILED:
+            print(f"{COMPILED}: compiled and ran 2 steps in {time.perf_counter() - start:.0f} s",
+                  file=sys.stderr)
     times: dict[str, list[float]] = {s: [] for s in sides}
     round_ratios: dict[str, list[float]] = {s: [] for s in sides}
     for r in range(rounds):
@@ -215,11 +244,33 @@ def time_sides(sides: tuple[str, ...], threads: int, rounds: int, steps: int) ->
     for s in sides:
         lo, med, hi = _quartiles(times[s])
         rr = round_ratios[s]
-        rows.append({"side": s, "threads": threads, "ms/step": 1e3 * med,
-                     "quartiles ms": f"{1e3 * lo:.0f}-{1e3 * hi:.0f}",
-                     "ratio": statistics.median(times[s]) / statistics.median(times[sides[0]]),
-                     "per-round ratio range": f"{min(rr):.2f}-{max(rr):.2f}"})
+        row = {"side": s, "threads": threads, "ms/step": 1e3 * med,
+               "quartiles ms": f"{1e3 * lo:.1f}-{1e3 * hi:.1f}" if device.type == "cuda"
+               else f"{1e3 * lo:.0f}-{1e3 * hi:.0f}",
+               "ratio": statistics.median(times[s]) / statistics.median(times[sides[0]]),
+               "per-round ratio range": f"{min(rr):.2f}-{max(rr):.2f}"}
+        if device.type == "cuda":
+            rest = {k: v for k, v in row.items() if k not in ("side", "threads")}
+            row = {"side": s, "device": torch.cuda.get_device_name(device), **rest}
+            row["s/epoch"] = med * STEPS_PER_EPOCH
+        rows.append(row)
     return rows
+
+
+def cuda_peak_mib(side: str, device: torch.device, steps: int = 3) -> float:
+    """Peak GPU memory (MiB) of building ``side`` and training it ``steps`` steps, above the baseline."""
+    gc.collect()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats(device)
+    before = torch.cuda.memory_allocated(device)
+    model = build(side, device=device)
+    run = step_fn(model, batch(device=device))
+    for _ in range(steps):
+        run()
+    peak = torch.cuda.max_memory_allocated(device) - before
+    del model, run
+    gc.collect()
+    return peak / 2**20
 
 
 def _reset_peak() -> bool:
@@ -270,11 +321,19 @@ def main() -> None:
     parser.add_argument("--memory-repeats", type=int, default=1 if QUICK else 3)
     parser.add_argument("--sides", nargs="+", choices=SIDES, default=list(SIDES),
                         help="which models to compare (infoplane is always first)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--compile", action="store_true", help=f"add the side {COMPILED!r}")
     args = parser.parse_args()
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device: cuda is not available here")
     sides = tuple(dict.fromkeys(["infoplane", *args.sides])) if Fm is not None else SIDES[:1]
-    threads = list(dict.fromkeys(args.threads))
-    print(f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared), "
-          f"torch {torch.__version__}; IBINN{DIMS}, batch {BATCH}, IBINNLoss(gamma=1) + Adam; "
+    if args.compile:
+        sides = (*sides, COMPILED)
+    threads = list(dict.fromkeys(args.threads)) if device.type == "cpu" else [torch.get_num_threads()]
+    where = (torch.cuda.get_device_name(device) if device.type == "cuda"
+             else f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared)")
+    print(f"{where}, torch {torch.__version__}; IBINN{DIMS}, batch {BATCH}, IBINNLoss(gamma=1) + Adam; "
           f"{args.rounds} interleaved rounds x {args.steps} steps per side\n")
     if Fm is None:
         print("FrEIA is not installed (the `bench` extra); timing infoplane only\n")
@@ -294,11 +353,14 @@ def main() -> None:
     print()
     rows = []
     for t in threads:
-        rows += time_sides(sides, t, args.rounds, args.steps)
+        rows += time_sides(sides, t, args.rounds, args.steps, device)
         print(f"timed {t} thread(s):\n{markdown_table(rows[-len(sides):])}", file=sys.stderr, flush=True)
     for row in rows:
-        mem = [peak_memory_mib(row["side"], row["threads"]) for _ in range(args.memory_repeats)]
-        row["peak MiB"] = statistics.median(mem)
+        if device.type == "cuda":
+            row["GPU peak MiB"] = cuda_peak_mib(row["side"], device)
+        else:
+            mem = [peak_memory_mib(row["side"], row["threads"]) for _ in range(args.memory_repeats)]
+            row["peak MiB"] = statistics.median(mem)
     print(markdown_table(rows))
 
 

@@ -1,7 +1,8 @@
 """The convolutional IB-INN on MNIST at gamma = 1 beside its feed-forward twin: error, bits/dim, ECE, OoD.
 
     INFOPLANE_DATA=... python benchmarks/ibinn_mnist.py [--epochs 3] [--device cpu|cuda]
-        [--threads 2] [--train N] [--test N] [--out results.json]
+        [--threads 2] [--train N] [--test N] [--models ibinn,twin] [--milestones 20,27]
+        [--checkpoint-dir DIR] [--minutes M] [--out results.json]
 
 Issue 13's MNIST check (targets: test error <= 1.5 %, bits/dim <= 1.3). Both models are
 built with the same arguments (``IBINN((1, 28, 28), 10)`` and
@@ -10,7 +11,17 @@ of width 32, Haar to 16x7x7, two of width 64, flatten, eight fully connected cou
 (256, 256); the twin replaces every coupling by a residual block of the same widths), seed
 0, and trained the same way: Adam (learning rate ``--lr``, default 5e-4), batch 64,
 gradient norm clipped at 10, label smoothing 0.05, the IB-INN with ``IBINNLoss(gamma=1)``
-(input noise sigma = 1e-3, eq. 4-5), the twin with ``ClassifierLoss`` (cross-entropy).
+(input noise sigma = 1e-3, eq. 4-5), the twin with ``ClassifierLoss`` (cross-entropy);
+``--milestones`` divides the learning rate by 10 after each listed epoch (none by default).
+
+After every epoch one line is printed: the training terms and, on the first 2000 test
+images, the loss's own terms (the IB-INN's bits/dim and accuracy; the twin's accuracy).
+They only show how training goes; nothing is selected on them, and the table reports the
+model after the last epoch. With ``--checkpoint-dir`` each model is checkpointed after every
+epoch (``train.fit``'s checkpoints) and a rerun resumes where it stopped. ``--minutes``
+caps each model's training time: training ends after the first epoch that leaves less
+than one more epoch's time (the epochs done are printed in the table), which lets a
+GPU check of unknown speed fit its time slot.
 
 Scores on the MNIST test images: error (%), bits/dim of the IB-INN (bin width 1/256: the
 pixels of ``mnist.pkl.gz`` are multiples of 1/256; the rescaling Jacobian included),
@@ -41,7 +52,7 @@ from infoplane.data import load_digits, load_mnist
 from infoplane.data.ood import digits_as_mnist, ood_sets
 from infoplane.inn import IBINN, ClassifierLoss, FeedForwardClassifier, IBINNLoss
 from infoplane.metrics import bits_per_dim, calibration_errors, p_values, roc_auc
-from infoplane.train import fit
+from infoplane.train import Callback, FitState, fit
 
 SHAPE = (1, 28, 28)
 
@@ -51,15 +62,45 @@ def _batched(fn, x: torch.Tensor, device: torch.device, size: int = 500) -> torc
         return torch.cat([fn(x[i:i + size].to(device)).cpu() for i in range(0, len(x), size)])
 
 
-def train(model: torch.nn.Module, loss, x: torch.Tensor, y: torch.Tensor, args: argparse.Namespace,
-          device: torch.device) -> float:
+class PrintEpoch(Callback):
+    """Print one line per epoch (the history row of :func:`fit`); stop once the time budget is spent."""
+
+    def __init__(self, name: str, minutes: float | None = None) -> None:
+        self.name = name
+        self.budget = None if minutes is None else 60.0 * minutes
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, state: FitState) -> None:
+        row = state.history[-1]
+        shown = {k: v for k, v in row.items() if k.startswith(("train/", "val/")) or k in ("lr", "seconds")}
+        print(f"{self.name} epoch {row['epoch']}: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items()),
+              flush=True)
+        if self.budget is not None:
+            spent = time.perf_counter() - self.started
+            if spent + spent / len(state.history) > self.budget:
+                print(f"{self.name}: stopping after epoch {row['epoch']} (--minutes)", flush=True)
+                state.stop = True
+
+
+def train(name: str, model: torch.nn.Module, loss, data: tuple[torch.Tensor, ...], args: argparse.Namespace,
+          device: torch.device) -> tuple[float, list[dict[str, float]]]:
+    """Train ``model``; return the mean seconds per epoch and the history."""
+    x, y, x_monitor, y_monitor = data
     loader = DataLoader(TensorDataset(x.reshape(-1, *SHAPE), y), batch_size=64, shuffle=True,
                         generator=torch.Generator().manual_seed(0))
-    started = time.perf_counter()
-    fit(model, loss, loader, torch.optim.Adam(model.parameters(), args.lr), args.epochs, device=device,
-        clip_grad_norm=10.0, progress=False)
+    monitor = DataLoader(TensorDataset(x_monitor.reshape(-1, *SHAPE), y_monitor), batch_size=500)
+    optimizer = torch.optim.Adam(model.parameters(), args.lr)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, args.milestones, gamma=0.1)
+    checkpoint = resume = None
+    if args.checkpoint_dir:
+        Path(args.checkpoint_dir).mkdir(parents=True, exist_ok=True)
+        checkpoint = Path(args.checkpoint_dir) / f"{name}.pt"
+        resume = checkpoint if checkpoint.exists() else None
+    history = fit(model, loss, loader, optimizer, args.epochs, val_loader=monitor, device=device,
+                  scheduler=scheduler, clip_grad_norm=10.0, callbacks=[PrintEpoch(name, args.minutes)],
+                  checkpoint_path=checkpoint, resume_from=resume, progress=False)
     model.eval()
-    return (time.perf_counter() - started) / args.epochs
+    return sum(row["seconds"] for row in history) / len(history), history
 
 
 def scores(probs: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
@@ -78,8 +119,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--train", type=int, default=60_000)
     parser.add_argument("--test", type=int, default=10_000)
+    parser.add_argument("--models", default="ibinn,twin", help="comma-separated: ibinn, twin")
+    parser.add_argument("--milestones", default="", help="comma-separated epochs after which lr /= 10")
+    parser.add_argument("--checkpoint-dir", default=None)
+    parser.add_argument("--minutes", type=float, default=None, help="training-time cap per model")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    models = args.models.split(",")
+    if not models or not set(models) <= {"ibinn", "twin"}:
+        parser.error(f"--models: expected a comma-separated subset of ibinn,twin, got {args.models!r}")
+    args.milestones = [int(m) for m in args.milestones.split(",") if m.strip()]
     if not os.environ.get("INFOPLANE_DATA"):
         print("skipped: set INFOPLANE_DATA to a folder with MNIST")
         return
@@ -88,12 +137,40 @@ def main() -> None:
     split = load_mnist()
     x, y = split.x_train[:args.train], split.y_train[:args.train]
     x_test, y_test = split.x_test[:args.test], split.y_test[:args.test]
-    rows = {}
+    data = (x, y, x_test[:2000], y_test[:2000])
+    rows, histories = {}, {}
+    as_images = lambda t: t.reshape(-1, *SHAPE)   # noqa: E731
+    names = ["epochs", "error_pct", "bits_per_dim", "ece_ibinn_pct", "gme_ibinn_pct", "ece_top_label_pct",
+             *[f"ood_auc_{k}_pct" for k in ("noise", "inverted", "rotated", "digits")], "seconds_per_epoch"]
+    if "ibinn" in models:
+        rows["IB-INN (gamma = 1)"], histories["ibinn"] = ibinn_row(data, x_test, y_test, args, device)
+    if "twin" in models:
+        twin = FeedForwardClassifier(SHAPE, 10, seed=0)
+        seconds, histories["twin"] = train("twin", twin, ClassifierLoss(), data, args, device)
+        probs = _batched(lambda t: torch.softmax(twin(as_images(t)), 1), x_test, device)
+        rows["feed-forward twin"] = dict(scores(probs, y_test), seconds_per_epoch=seconds,
+                                         epochs=len(histories["twin"]))
 
+    print(f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {args.threads} threads, "
+          f"{device}; MNIST, {len(x)} training and {len(x_test)} test images, at most {args.epochs} epochs, "
+          f"Adam {args.lr} (milestones {args.milestones}), batch 64\n")
+    print("| model | " + " | ".join(n.replace("_pct", " %").replace("_", " ") for n in names) + " |")
+    print("| --- |" + " --- |" * len(names))
+    for model, row in rows.items():
+        cells = ("-" if n not in row else f"{row[n]}" if n == "epochs" else f"{row[n]:.2f}" for n in names)
+        print(f"| {model} | " + " | ".join(cells) + " |")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"epochs": args.epochs, "milestones": args.milestones,
+                                              "rows": rows, "histories": histories}, indent=2))
+
+
+def ibinn_row(data, x_test, y_test, args, device) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """Train the IB-INN at gamma = 1 and score it: error, bits/dim, calibration, OoD AUCs."""
+    x = data[0]
+    as_images = lambda t: t.reshape(-1, *SHAPE)   # noqa: E731
     ibinn = IBINN(SHAPE, 10, seed=0)
     loss = IBINNLoss(gamma=1.0, bin_width=1 / 256, generator=torch.Generator(device).manual_seed(1))
-    seconds = train(ibinn, loss, x, y, args, device)
-    as_images = lambda t: t.reshape(-1, *SHAPE)   # noqa: E731
+    seconds, history = train("ibinn", ibinn, loss, data, args, device)
     log_q = _batched(lambda t: ibinn.log_prob(as_images(t)), x_test, device)
     row = scores(_batched(lambda t: ibinn.predict_proba(as_images(t)), x_test, device), y_test)
     row["bits_per_dim"] = float(bits_per_dim(-log_q.mean(), 784, bin_width=1 / 256))
@@ -105,24 +182,8 @@ def main() -> None:
         ood_log_q = _batched(lambda t: ibinn.log_prob(as_images(t)), images, device)
         row[f"ood_auc_{name}_pct"] = 100 * roc_auc(test_p, p_values(reference, ood_log_q), ood_higher=False)
     row["seconds_per_epoch"] = seconds
-    rows["IB-INN (gamma = 1)"] = row
-
-    twin = FeedForwardClassifier(SHAPE, 10, seed=0)
-    seconds = train(twin, ClassifierLoss(), x, y, args, device)
-    probs = _batched(lambda t: torch.softmax(twin(as_images(t)), 1), x_test, device)
-    rows["feed-forward twin"] = dict(scores(probs, y_test), seconds_per_epoch=seconds)
-
-    print(f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {args.threads} threads, "
-          f"{device}; MNIST, {len(x)} training and {len(x_test)} test images, {args.epochs} epochs, "
-          f"Adam {args.lr}, batch 64\n")
-    names = ["error_pct", "bits_per_dim", "ece_ibinn_pct", "gme_ibinn_pct", "ece_top_label_pct",
-             *[f"ood_auc_{k}_pct" for k in ood], "seconds_per_epoch"]
-    print("| model | " + " | ".join(n.replace("_pct", " %").replace("_", " ") for n in names) + " |")
-    print("| --- |" + " --- |" * len(names))
-    for model, row in rows.items():
-        print(f"| {model} | " + " | ".join(f"{row[n]:.2f}" if n in row else "-" for n in names) + " |")
-    if args.out:
-        Path(args.out).write_text(json.dumps({"epochs": args.epochs, "rows": rows}, indent=2))
+    row["epochs"] = len(history)
+    return row, history
 
 
 if __name__ == "__main__":

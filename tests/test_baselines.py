@@ -70,6 +70,10 @@ def test_abc_is_reproducible_and_validates():
         abc_rejection(_forward, _prior, y, 20, epsilon=1e-9, max_simulations=1000, batch_size=500)
     with pytest.raises(ValueError, match=r"^quantile:"):
         abc_rejection(_forward, _prior, y, 20, quantile=1.5)
+    with pytest.raises(ValueError, match=r"^quantile: 1e-300 needs .* more than max_simulations=50000000"):
+        abc_rejection(_forward, _prior, y, 20, quantile=1e-300)   # 2e301 simulations: refused at once
+    with pytest.raises(ValueError, match=r"^quantile: 0.1 needs 200 simulations .* max_simulations=199"):
+        abc_rejection(_forward, _prior, y, 20, quantile=0.1, max_simulations=199)
     with pytest.raises(ValueError, match=r"^y_star:"):
         abc_rejection(_forward, _prior, torch.tensor([[math.nan]]), 20, quantile=0.5)
     with pytest.raises(ValueError, match=r"^forward:"):

@@ -149,8 +149,15 @@ def test_plot_idiagram_writes_every_atom_and_marks_negative_ones():
     assert not matplotlib.colors.same_color(texts["1.00"].get_color(), "tab:red")
     assert len(ax.images) == 1  # the shaded expression
     assert "I[X;Y] = 0.00" in ax.get_title()
+    # the key names exactly the marks drawn: XOR's negative centre, I[X;Y]'s + coefficients
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "negative atom", "in I[X;Y] with coefficient +"]
+    ax = plot_idiagram(XOR, shade="I[X;Y] - I[X;Z]")   # = I[X;Y|Z] - I[X;Z|Y]: both signs
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "negative atom", "in I[X;Y] - I[X;Z] with coefficient +", "in I[X;Y] - I[X;Z] with coefficient -"]
     fig, ax2 = plt.subplots()
     assert plot_idiagram(XOR.marginal("XY"), ax=ax2) is ax2
+    assert ax2.get_legend() is None   # independent bits: no negative atom, nothing shaded
     plt.close("all")
 
 
@@ -163,6 +170,9 @@ def test_plot_atoms_and_dispatch_for_four_variables():
     assert np.allclose(heights, list(atoms(d, base=2).values()))
     negative = [p for p in ax.patches if p.get_height() < -0.005]
     assert all(p.get_hatch() == "///" for p in negative)
+    key = ax.child_axes[0].get_legend()   # under the dot matrix
+    assert [t.get_text() for t in key.get_texts()] == (["negative atom"] if negative else []) + [
+        "in I[A;B] with coefficient +"]
     assert plot_atoms(d, ax=ax) is ax
     with pytest.raises(ValueError, match=r"^dist: an I-diagram needs 2 or 3 variables"):
         plot_idiagram(XOR.marginal("X"))

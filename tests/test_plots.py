@@ -49,7 +49,7 @@ def test_entropies_against_the_epoch_and_the_comparison_figure():
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [0.1, 0.2, 0.3])
     assert ax.get_ylabel() == "H[Z] [nats]"
     ax = plot_entropies(ROWS, "train_accuracy")
-    assert ax.get_ylabel() == "train accuracy"
+    assert ax.get_ylabel() == "train accuracy [fraction]"
     fig = comparison_figure(ROWS)
     assert len(fig.axes) == 5
     assert fig.axes[0].get_title() == "IB: information plane (Tishby axes)"

@@ -170,14 +170,39 @@ def _label_point(xx: np.ndarray, yy: np.ndarray, mask: np.ndarray) -> tuple[floa
     return xx[j], yy[j]
 
 
+_POSITIVE, _NEGATIVE = (0.2, 0.45, 0.85), (0.95, 0.55, 0.1)
+
+
+def _add_key(ax: Axes, negative_atoms: bool, signs: set[bool], shade: str | None, drawn: str) -> None:
+    """A legend under ``ax`` for what the figure marks: negative atoms and the shaded expression."""
+    from matplotlib.patches import Patch
+
+    handles = []
+    if negative_atoms:
+        handles.append(Patch(facecolor="white" if drawn == "filled" else "tab:red", edgecolor="tab:red",
+                             hatch="///", label="negative atom"))
+    for positive in (True, False):
+        if positive in signs:
+            colour = _POSITIVE if positive else _NEGATIVE
+            sign = "+" if positive else "-"
+            patch = (Patch(facecolor=colour + (0.45,), edgecolor="none") if drawn == "filled"
+                     else Patch(facecolor="tab:gray", edgecolor=colour, linewidth=2.5))
+            patch.set_label(f"in {shade} with coefficient {sign}")
+            handles.append(patch)
+    if handles:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=8, frameon=False,
+                  ncol=min(len(handles), 2))
+
+
 def plot_idiagram(dist: Distribution, shade: str | None = None, ax: Axes | None = None, base: float = 2.0,
                   decimals: int = 2, resolution: int = 400) -> Axes:
     """Draw the I-diagram of a 2- or 3-variable distribution with each atom's value.
 
     Negative atoms are hatched in red and their values written in red. ``shade`` fills
     the atoms of an expression (blue where its coefficient is positive, orange where
-    negative), so ``shade="I[X;Y]"`` shows that I[X;Y] = I[X;Y|Z] + I[X;Y;Z]. For more
-    than three variables this draws :func:`plot_atoms` instead.
+    negative), so ``shade="I[X;Y]"`` shows that I[X;Y] = I[X;Y|Z] + I[X;Y;Z]. A key under
+    the diagram names the marks the figure uses. For more than three variables this
+    draws :func:`plot_atoms` instead.
 
     Parameters
     ----------
@@ -228,7 +253,7 @@ def plot_idiagram(dist: Distribution, shade: str | None = None, ax: Axes | None 
         rgba = np.zeros(xx.shape + (4,))
         for label, c in coeffs.items():
             c = float(c)
-            colour = (0.2, 0.45, 0.85) if c > 0 else (0.95, 0.55, 0.1)
+            colour = _POSITIVE if c > 0 else _NEGATIVE
             rgba[regions[label_to_mask[label]]] = colour + (min(0.25 + 0.2 * abs(c), 0.75),)
         ax.imshow(rgba, origin="lower", extent=extent, interpolation="nearest", zorder=0)
     for m, v in value_of.items():
@@ -253,6 +278,8 @@ def plot_idiagram(dist: Distribution, shade: str | None = None, ax: Axes | None 
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect("equal")
     ax.axis("off")
+    signs = {float(c) > 0 for c in coeffs.values()} if shade is not None else set()
+    _add_key(ax, any(v < -10 ** (-decimals) / 2 for v in values), signs, shade, "filled")
     title = f"I-diagram [{unit_name(base)}]"
     if shade is not None:
         title = f"{shade} = {evaluate(dist, shade, base=base):.{decimals}f} {unit_name(base)} (shaded)"
@@ -267,7 +294,8 @@ def plot_atoms(dist: Distribution, shade: str | None = None, ax: Axes | None = N
     One bar per atom, grouped by how many variables its intersection has; negative
     atoms are red and hatched. A dot matrix under the bars shows each atom's
     intersection (filled dots) and the conditioned variables (open dots). ``shade``
-    outlines the atoms of an expression in blue (positive coefficient) or orange.
+    outlines the atoms of an expression in blue (positive coefficient) or orange. A key
+    under the dot matrix names the marks the figure uses.
 
     Parameters
     ----------
@@ -310,7 +338,7 @@ def plot_atoms(dist: Distribution, shade: str | None = None, ax: Axes | None = N
         if is_neg:
             bar.set_hatch("///")
         if label in coeffs:
-            bar.set_edgecolor((0.2, 0.45, 0.85) if float(coeffs[label]) > 0 else (0.95, 0.55, 0.1))
+            bar.set_edgecolor(_POSITIVE if float(coeffs[label]) > 0 else _NEGATIVE)
             bar.set_linewidth(2.5)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x)
@@ -335,4 +363,5 @@ def plot_atoms(dist: Distribution, shade: str | None = None, ax: Axes | None = N
     matrix.tick_params(axis="x", which="both", bottom=False, labelbottom=False)
     for side in ("top", "right", "bottom"):
         matrix.spines[side].set_visible(False)
+    _add_key(matrix, bool(neg.any()), {float(c) > 0 for c in coeffs.values()}, shade, "bars")
     return ax

@@ -90,7 +90,9 @@ def abc_rejection(forward: Callable, sample_prior: Callable, y_star: torch.Tenso
     batch_size : int
         Simulations per batch (lowered so that a distance block stays under ``max_elements``).
     max_simulations : int
-        The threshold variant gives up with ValueError after this many simulations.
+        The most simulations either variant runs: the threshold variant gives up with
+        ValueError after this many, the quantile variant refuses a ``quantile`` that
+        would need more.
     seed : int
         Seed; batch ``i`` draws the prior with a seed derived from ``(seed, i)``.
     max_elements : int
@@ -136,6 +138,9 @@ def abc_rejection(forward: Callable, sample_prior: Callable, y_star: torch.Tenso
     if quantile is not None:
         quantile = check_float(quantile, "quantile", low=0.0, high=1.0, low_open=True)
         total = math.ceil(n_samples / quantile - 1e-9)
+        if total > max_simulations:
+            raise ValueError(f"quantile: {quantile} needs {total} simulations for n_samples={n_samples}, "
+                             f"more than max_simulations={max_simulations}; raise either")
         best_d = best_x = None
         done = index = 0
         while done < total:

@@ -71,7 +71,10 @@ def conv_subnet(hidden: Sequence[int] = (64, 64), kernel_size: int = 3) -> Subne
 
     A ``kernel_size`` convolution to ``hidden[0]`` channels, 1x1 convolutions through the
     other widths of ``hidden``, and a ``kernel_size`` convolution to the output, ReLU
-    between them.
+    between them. The weights are stored channels-last (``torch.channels_last``): the
+    same function, but the convolutions take oneDNN's faster path on the CPU (about 6 %
+    of a training step of the MNIST IB-INN, ``benchmarks/ibinn.py``) and the layout
+    cuDNN prefers on a GPU; inputs in either layout work.
 
     Examples
     --------
@@ -91,7 +94,7 @@ def conv_subnet(hidden: Sequence[int] = (64, 64), kernel_size: int = 3) -> Subne
         for a, b in zip(hidden[:-1], hidden[1:], strict=True):
             layers += [nn.Conv2d(a, b, 1), nn.ReLU()]
         layers.append(nn.Conv2d(hidden[-1], c_out, kernel_size, padding=pad))
-        return nn.Sequential(*layers)
+        return nn.Sequential(*layers).to(memory_format=torch.channels_last)
 
     return make
 

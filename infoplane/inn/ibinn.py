@@ -120,9 +120,10 @@ def _fc_subnet(hidden: tuple[int, ...]) -> Callable[[int, int], nn.Module]:
 
 def _conv_subnet(width: int) -> Callable[[int, int], nn.Module]:
     def make(c_in: int, c_out: int) -> nn.Module:
-        return nn.Sequential(nn.Conv2d(c_in, width, 3, padding=1), nn.ReLU(),
-                             nn.Conv2d(width, width, 3, padding=1), nn.ReLU(),
-                             nn.Conv2d(width, c_out, 3, padding=1))
+        net = nn.Sequential(nn.Conv2d(c_in, width, 3, padding=1), nn.ReLU(),
+                            nn.Conv2d(width, width, 3, padding=1), nn.ReLU(),
+                            nn.Conv2d(width, c_out, 3, padding=1))
+        return net.to(memory_format=torch.channels_last)   # see conv_subnet
 
     return make
 

@@ -231,7 +231,7 @@ def plot_entropies(rows: Sequence[Row], quantity: str = "h_z", ax: Axes | None =
         label = f"{key}={rs[0][key]:g}" if key and key in rs[0] else name
         ax.plot([p[0] for p in pts], [p[1] for p in pts], "-o", ms=2.5, color=colors[name], label=label)
     ax.set_xlabel("epoch")
-    ax.set_ylabel(f"{LABELS.get(quantity, quantity)}" + (f" [{unit}]" if is_info else ""))
+    ax.set_ylabel(f"{LABELS.get(quantity, quantity)} [{unit if is_info else 'fraction'}]")
     if legend and runs:
         ax.legend(fontsize=7, loc="best")
     return ax
