@@ -14,8 +14,9 @@
 #   4. benchmarks/ibinn_mnist.py --device cuda: the IB-INN at gamma = 1 and its twin on
 #      MNIST (issue 13's targets: error <= 1.5 %, bits/dim <= 1.3), each model given half
 #      the time left before the deadline, less what step 5 keeps
-#   5. benchmarks/ibinn.py --device cuda --sides infoplane --compile: the same step under
-#      torch.compile (compile time printed), in the time that is left
+#   5. benchmarks/ibinn.py --device cuda --sides infoplane --compile default reduce-overhead:
+#      the same step under torch.compile, plain and with CUDA graphs (compile times printed),
+#      in the time that is left
 # The whole run ends within GPU_BUDGET seconds (default 540), inside one 600 s command.
 set -u
 cd "$(dirname "$0")/.."
@@ -74,6 +75,6 @@ fi
 left=$((deadline - SECONDS))
 if [ "$left" -gt 30 ]; then
     step ibinn_compile "$left" python3 benchmarks/ibinn.py --device cuda --rounds 10 --steps 10 \
-        --sides infoplane --compile
+        --sides infoplane --compile default reduce-overhead
 fi
 echo "== total $SECONDS s"

@@ -47,12 +47,13 @@ On a GPU (``--device cuda``): the same interleaved rounds, each step followed by
 ``torch.cuda.synchronize()``; "s/epoch" is the median step times the 938 steps of an
 MNIST epoch at batch 64 (data loading not included); memory is the peak of
 ``torch.cuda.max_memory_allocated`` while one side alone is built and trained, minus
-what was allocated before. ``--compile`` adds a side "infoplane + torch.compile" (our
-flow through ``torch.compile``; its compile time is printed and not timed).
+what was allocated before. ``--compile [MODE ...]`` adds a side "infoplane +
+torch.compile(MODE)" per mode (our flow through ``torch.compile(mode=MODE)``;
+"reduce-overhead" replays CUDA graphs; the compile time is printed and not timed).
 
     .venv/bin/python benchmarks/run.py ibinn
     .venv/bin/python benchmarks/ibinn.py --rounds 12 --threads 1 2
-    .venv/bin/python benchmarks/ibinn.py --device cuda --rounds 20 --steps 10 --compile
+    .venv/bin/python benchmarks/ibinn.py --device cuda --rounds 20 --compile default reduce-overhead
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ DIMS = (1, 28, 28)
 N_CLASSES = 10
 BATCH = 64
 SIDES = ("infoplane", "FrEIA GLOW twin", "FrEIA AllInOne twin")
-COMPILED = "infoplane + torch.compile"
+COMPILED = "infoplane + torch.compile"   # a side name starting so: "infoplane + torch.compile(mode)"
 STEPS_PER_EPOCH = -(-60_000 // BATCH)
 
 
@@ -159,8 +160,9 @@ def freia_twin(model: IBINN, kind: str = "glow", seed: int = 0) -> IBINN:
 def build(side: str, seed: int = 0, device: str | torch.device = "cpu") -> IBINN:
     """The model of one side of the comparison, on ``device``."""
     model = ours(seed)
-    if side == COMPILED:
-        model.flow = torch.compile(model.flow)
+    if side.startswith(COMPILED):
+        mode = side[len(COMPILED):].strip("()") or "default"
+        model.flow = torch.compile(model.flow, mode=mode)
     elif side != "infoplane":
         model = freia_twin(model, "glow" if "GLOW" in side else "all_in_one", seed)
     return model.to(device)
@@ -222,8 +224,8 @@ def time_sides(sides: tuple[str, ...], threads: int, rounds: int, steps: int,
         start = time.perf_counter()
         for _ in range(2):
             run()
-        if s == COMPILED:
-            print(f"{COMPILED}: compiled and ran 2 steps in {time.perf_counter() - start:.0f} s",
+        if s.startswith(COMPILED):
+            print(f"{s}: compiled and ran 2 steps in {time.perf_counter() - start:.0f} s",
                   file=sys.stderr)
     times: dict[str, list[float]] = {s: [] for s in sides}
     round_ratios: dict[str, list[float]] = {s: [] for s in sides}
@@ -322,14 +324,15 @@ def main() -> None:
     parser.add_argument("--sides", nargs="+", choices=SIDES, default=list(SIDES),
                         help="which models to compare (infoplane is always first)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--compile", action="store_true", help=f"add the side {COMPILED!r}")
+    parser.add_argument("--compile", nargs="*", default=None, metavar="MODE",
+                        help=f"add a side {COMPILED!r}(MODE) per mode (default, reduce-overhead, ...)")
     args = parser.parse_args()
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device: cuda is not available here")
     sides = tuple(dict.fromkeys(["infoplane", *args.sides])) if Fm is not None else SIDES[:1]
-    if args.compile:
-        sides = (*sides, COMPILED)
+    if args.compile is not None:
+        sides = (*sides, *(f"{COMPILED}({mode})" for mode in (args.compile or ["default"])))
     threads = list(dict.fromkeys(args.threads)) if device.type == "cpu" else [torch.get_num_threads()]
     where = (torch.cuda.get_device_name(device) if device.type == "cuda"
              else f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared)")
