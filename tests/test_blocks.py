@@ -283,7 +283,6 @@ def test_subnet_constructors_follow_hidden():
         (2, 4, (5, 5)), (4, 6, (1, 1)), (6, 8, (1, 1)), (8, 3, (5, 5))]
 
 
-
 def test_conv_subnet_is_channels_last_and_the_same_function_in_either_layout():
     torch.manual_seed(0)
     net = conv_subnet((8, 8))(3, 4)
@@ -297,6 +296,7 @@ def test_conv_subnet_is_channels_last_and_the_same_function_in_either_layout():
     assert reference.abs().max() > 1.0
     for inp in (x, x.contiguous(memory_format=torch.channels_last)):
         torch.testing.assert_close(net(inp), reference, rtol=1e-5, atol=1e-5)
+
 
 def test_bad_inputs_raise_value_errors_naming_the_argument():
     with pytest.raises(ValueError, match=r"^x:"):
