@@ -9,10 +9,12 @@ built with the same arguments (``IBINN((1, 28, 28), 10)`` and
 ``FeedForwardClassifier((1, 28, 28), 10)``: Haar to 4x14x14, two convolutional couplings
 of width 32, Haar to 16x7x7, two of width 64, flatten, eight fully connected couplings of
 (256, 256); the twin replaces every coupling by a residual block of the same widths), seed
-0, and trained the same way: Adam (learning rate ``--lr``, default 5e-4), batch 64,
+0, and trained the same way: Adam (learning rate ``--lr``, default 5e-4), batch 64 (``--batch``),
 gradient norm clipped at 10, label smoothing 0.05, the IB-INN with ``IBINNLoss(gamma=1)``
 (input noise sigma = 1e-3, eq. 4-5), the twin with ``ClassifierLoss`` (cross-entropy);
 ``--milestones`` divides the learning rate by 10 after each listed epoch (none by default).
+``--conv-blocks 4,8 --conv-hidden 64,128`` builds both models deeper and wider than the
+defaults (``conv_blocks``, ``conv_hidden`` of ``IBINN``), for a GPU with time to spare.
 
 After every epoch one line is printed: the training terms and, on the first 2000 test
 images, the loss's own terms (the IB-INN's bits/dim and accuracy; the twin's accuracy).
@@ -86,7 +88,7 @@ def train(name: str, model: torch.nn.Module, loss, data: tuple[torch.Tensor, ...
           device: torch.device) -> tuple[float, list[dict[str, float]]]:
     """Train ``model``; return the mean seconds per epoch and the history."""
     x, y, x_monitor, y_monitor = data
-    loader = DataLoader(TensorDataset(x.reshape(-1, *SHAPE), y), batch_size=64, shuffle=True,
+    loader = DataLoader(TensorDataset(x.reshape(-1, *SHAPE), y), batch_size=args.batch, shuffle=True,
                         generator=torch.Generator().manual_seed(0))
     monitor = DataLoader(TensorDataset(x_monitor.reshape(-1, *SHAPE), y_monitor), batch_size=500)
     optimizer = torch.optim.Adam(model.parameters(), args.lr)
@@ -115,6 +117,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--conv-blocks", default="2,2", help="couplings per convolutional stage")
+    parser.add_argument("--conv-hidden", default="32,64", help="subnet width per convolutional stage")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--train", type=int, default=60_000)
@@ -129,6 +134,8 @@ def main() -> None:
     if not models or not set(models) <= {"ibinn", "twin"}:
         parser.error(f"--models: expected a comma-separated subset of ibinn,twin, got {args.models!r}")
     args.milestones = [int(m) for m in args.milestones.split(",") if m.strip()]
+    args.arch = {"conv_blocks": tuple(int(v) for v in args.conv_blocks.split(",")),
+                 "conv_hidden": tuple(int(v) for v in args.conv_hidden.split(","))}
     if not os.environ.get("INFOPLANE_DATA"):
         print("skipped: set INFOPLANE_DATA to a folder with MNIST")
         return
@@ -145,7 +152,7 @@ def main() -> None:
     if "ibinn" in models:
         rows["IB-INN (gamma = 1)"], histories["ibinn"] = ibinn_row(data, x_test, y_test, args, device)
     if "twin" in models:
-        twin = FeedForwardClassifier(SHAPE, 10, seed=0)
+        twin = FeedForwardClassifier(SHAPE, 10, seed=0, **args.arch)
         seconds, histories["twin"] = train("twin", twin, ClassifierLoss(), data, args, device)
         probs = _batched(lambda t: torch.softmax(twin(as_images(t)), 1), x_test, device)
         rows["feed-forward twin"] = dict(scores(probs, y_test), seconds_per_epoch=seconds,
@@ -153,7 +160,7 @@ def main() -> None:
 
     print(f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {args.threads} threads, "
           f"{device}; MNIST, {len(x)} training and {len(x_test)} test images, at most {args.epochs} epochs, "
-          f"Adam {args.lr} (milestones {args.milestones}), batch 64\n")
+          f"Adam {args.lr} (milestones {args.milestones}), batch {args.batch}, {args.arch}\n")
     print("| model | " + " | ".join(n.replace("_pct", " %").replace("_", " ") for n in names) + " |")
     print("| --- |" + " --- |" * len(names))
     for model, row in rows.items():
@@ -168,7 +175,7 @@ def ibinn_row(data, x_test, y_test, args, device) -> tuple[dict[str, float], lis
     """Train the IB-INN at gamma = 1 and score it: error, bits/dim, calibration, OoD AUCs."""
     x = data[0]
     as_images = lambda t: t.reshape(-1, *SHAPE)   # noqa: E731
-    ibinn = IBINN(SHAPE, 10, seed=0)
+    ibinn = IBINN(SHAPE, 10, seed=0, **args.arch)
     loss = IBINNLoss(gamma=1.0, bin_width=1 / 256, generator=torch.Generator(device).manual_seed(1))
     seconds, history = train("ibinn", ibinn, loss, data, args, device)
     log_q = _batched(lambda t: ibinn.log_prob(as_images(t)), x_test, device)
