@@ -22,6 +22,7 @@ from infoplane.inn.ibinn import (
     equidistant_means,
     gamma_to_beta,
 )
+from infoplane.metrics import bits_per_dim
 
 
 def scrambled(model: IBINN, seed: int = 0, scale: float = 0.3) -> IBINN:
@@ -193,6 +194,65 @@ def test_logged_bits_per_dim_include_the_bin_width() -> None:
     _, terms = IBINNLoss(label_smoothing=0.0, bin_width=1 / 16)(model, (x, y))
     expected = terms["L_X"] / math.log(2) + 4.0       # nats/dim -> bits/dim, + log2(16)
     torch.testing.assert_close(terms["bits_per_dim"], expected)
+
+
+def _noise_entropy(d: int, sigma: float) -> float:
+    return 0.5 * d * math.log(2 * math.pi * math.e * sigma ** 2)
+
+
+def test_bits_per_dim_is_the_cross_information_per_dimension_computed_directly() -> None:
+    model, (x, _) = small(sigma=1e-3), data()
+    bpd = model.bits_per_dim(x, torch.Generator().manual_seed(3), draws=2, batch_size=5)
+    gen = torch.Generator().manual_seed(3)   # the same draws, in the same order, by hand
+    mu, w = model.latent_density.means.detach(), model.latent_density.log_weights().exp().detach()
+    nll = []
+    with torch.no_grad():
+        for _ in range(2):
+            for chunk in x.split(5):
+                z, log_det = model.flow(chunk + 1e-3 * torch.randn(chunk.shape, generator=gen, dtype=x.dtype))
+                density = sum(w[k] * (2 * math.pi) ** -2 * torch.exp(-0.5 * (z - mu[k]).pow(2).sum(1))
+                              for k in range(3))
+                nll.append(-(density.log() + log_det))
+    expected = (float(torch.cat(nll).mean()) - _noise_entropy(4, 1e-3)) / (4 * math.log(2))
+    assert bpd == pytest.approx(expected, rel=1e-9)
+
+
+def test_bits_per_dim_of_an_untrained_model_has_a_closed_form() -> None:
+    model = IBINN(4, n_classes=2, n_blocks=1, hidden=(8,), seed=0)   # the identity map
+    radius2 = float(model.latent_density.means.detach().pow(2).sum(1)[0])     # both means this far from 0
+    closed = (2 * math.log(2 * math.pi) + radius2 / 2 - _noise_entropy(4, 1e-3)) / (4 * math.log(2))
+    bpd = model.bits_per_dim(torch.zeros(200, 4), torch.Generator().manual_seed(0))
+    assert bpd == pytest.approx(closed, abs=1e-4)   # the noise moves log q by O(sigma) only
+
+
+def test_bits_per_dim_bounds_the_entropy_of_discrete_data_where_the_grid_reading_does_not() -> None:
+    # two equiprobable points of a grid of step 1/16: H(X) = 1 bit, 0.5 bits per dimension
+    torch.manual_seed(0)
+    x = torch.tensor([[0.0, 0.0], [0.5, 0.5]]).repeat(64, 1)
+    y = torch.tensor([0, 1]).repeat(64)
+    model = IBINN(2, n_classes=2, n_blocks=4, hidden=(32,), clamp=3.0, seed=0)
+    loss = IBINNLoss(gamma=0.0, generator=torch.Generator().manual_seed(1))
+    opt = torch.optim.Adam(model.parameters(), 3e-3)
+    for _ in range(900):   # by then the density has spikes at the two points (bits/dim 3.3, grid -0.7)
+        value, _ = loss(model, (x, y))
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+    model.eval()
+    bpd = model.bits_per_dim(x, torch.Generator().manual_seed(2), draws=4)
+    with torch.no_grad():
+        grid = float(bits_per_dim(-model.log_prob(x).mean(), 2, bin_width=1 / 16))
+    assert 0.5 - 0.01 <= bpd < 8.0
+    assert grid < 0.5 < bpd   # the density read as flat over each bin promises less than H(X)
+
+
+def test_bits_per_dim_needs_noise_and_good_arguments() -> None:
+    with pytest.raises(ValueError, match=r"^sigma: bits_per_dim needs input noise"):
+        small(sigma=0.0).bits_per_dim(data()[0])
+    with pytest.raises(ValueError, match=r"^draws:"):
+        small(sigma=1e-3).bits_per_dim(data()[0], draws=0)
+    with pytest.raises(ValueError, match=r"^x:"):
+        small(sigma=1e-3).bits_per_dim(torch.zeros(3, 5, dtype=torch.float64))
 
 
 def test_images_go_through_haar_and_conv_stages() -> None:
