@@ -1,4 +1,4 @@
-"""Metrics: density (bits/dim), sample distances (MMD), posterior quality.
+"""Metrics: density (bits/dim, the discrete data's bound), sample distances (MMD), posterior quality.
 
 Each submodule answers one question; this file only re-exports their public names.
 
@@ -19,7 +19,13 @@ from infoplane.metrics.calibration import (
     overconfidence,
     plot_reliability,
 )
-from infoplane.metrics.density import bits_per_dim, diagonal_gaussian_nll, nll_from_bits_per_dim
+from infoplane.metrics.density import (
+    DiscreteBitsPerDim,
+    bits_per_dim,
+    diagonal_gaussian_nll,
+    discrete_bits_per_dim,
+    nll_from_bits_per_dim,
+)
 from infoplane.metrics.mmd import kernel_matrix, mmd
 from infoplane.metrics.ood import entropy_increase, fpr_at_tpr, p_values, prediction_entropy, roc_auc
 from infoplane.metrics.posterior import (
@@ -30,7 +36,8 @@ from infoplane.metrics.posterior import (
 )
 
 __all__ = [
-    "bits_per_dim", "diagonal_gaussian_nll", "nll_from_bits_per_dim",
+    "bits_per_dim", "diagonal_gaussian_nll", "discrete_bits_per_dim", "DiscreteBitsPerDim",
+    "nll_from_bits_per_dim",
     "kernel_matrix", "mmd",
     "map_mean_shift", "posterior_calibration_error", "posterior_mmd", "resimulation_error",
     "CalibrationResult", "calibration_errors", "overconfidence", "plot_reliability",

@@ -5,6 +5,8 @@ dimension divide it by ``D * ln 2``. For data that were quantised into bins of w
 ``delta`` (e.g. 8-bit pixels scaled to [0, 1]: ``delta = 1/256``) and dequantised with
 uniform noise, the continuous NLL bounds the NLL of the discrete data by
 ``nll - D * log(delta)`` (Theis et al. 2016), which is what ``bin_width`` adds.
+:func:`discrete_bits_per_dim` bounds the discrete data's bits/dim for any density, whatever
+noise it was trained on, by importance-weighted dequantisation.
 
 Examples
 --------
@@ -16,7 +18,8 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import torch
@@ -24,9 +27,10 @@ from numpy.typing import ArrayLike
 
 from infoplane._gaussian import diagonal_normal_log_prob
 from infoplane._units import from_nats, to_nats
-from infoplane._validation import check_float, check_int, check_real_dtype, check_samples
+from infoplane._validation import check_finite_tensor, check_float, check_int, check_real_dtype, check_samples
 
-__all__ = ["bits_per_dim", "nll_from_bits_per_dim", "diagonal_gaussian_nll"]
+__all__ = ["bits_per_dim", "nll_from_bits_per_dim", "discrete_bits_per_dim", "DiscreteBitsPerDim",
+           "diagonal_gaussian_nll"]
 
 Value = TypeVar("Value", float, np.ndarray, torch.Tensor)
 
@@ -96,6 +100,126 @@ def nll_from_bits_per_dim(bpd: Value, n_dims: int, *, bin_width: float | None = 
         bin_width = check_float(bin_width, "bin_width", low=0, low_open=True)
         bpd = bpd + math.log2(bin_width)
     return to_nats(bpd * n_dims, 2)
+
+
+class DiscreteBitsPerDim(NamedTuple):
+    """The result of :func:`discrete_bits_per_dim`: the bound, its standard error, the draws."""
+
+    bits_per_dim: float
+    stderr: float
+    draws: int
+
+
+def _bin_offsets(shape: tuple[int, ...], half_width: float, noise_std: float | None,
+                 generator: torch.Generator | None, dtype: torch.dtype,
+                 device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Offsets e in [-w/2, w/2)^D from the proposal r and log r(e) summed per example, in nats."""
+    source = device if generator is None else generator.device
+    u = torch.rand(shape, generator=generator, dtype=dtype, device=source).to(device)
+    n_dims = math.prod(shape[1:])
+    if noise_std is None:                                      # uniform over the bin
+        return (2 * u - 1) * half_width, torch.full((shape[0],), -n_dims * math.log(2 * half_width),
+                                                    dtype=dtype, device=device)
+    a = half_width / noise_std                                 # N(0, s^2) truncated to the bin
+    mass = math.erf(a / math.sqrt(2))                          # Phi(a) - Phi(-a)
+    std_normal = torch.special.ndtri(0.5 - 0.5 * mass + mass * u)
+    log_r = -0.5 * std_normal.square() - 0.5 * math.log(2 * math.pi) - math.log(noise_std * mass)
+    return noise_std * std_normal, log_r.flatten(1).sum(1)
+
+
+def discrete_bits_per_dim(log_prob: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+                          bin_width: float, *, draws: int = 16, noise_std: float | None = None,
+                          generator: torch.Generator | None = None,
+                          batch_size: int = 500) -> DiscreteBitsPerDim:
+    """Bits/dim of discrete data under a continuous density: an upper bound on -log2 P(x) / D.
+
+    Data on a grid of step ``bin_width`` (every entry of ``x`` a multiple of it) get the
+    probability P(x) = integral of q over the box of side ``bin_width`` centred on x; the
+    boxes do not overlap, so -log2 P(x) is a code length and its mean the discrete data's
+    cross-entropy under the model, the figure flows report (Theis et al. 2016). It is
+    estimated by importance-weighted dequantisation: for K = ``draws`` offsets e_k in the
+    box drawn from a proposal r,
+
+        -log P(x) <= E[-log (1/K sum_k q(x + e_k) / r(e_k))],
+
+    which holds for every K by Jensen's inequality and tightens towards -log P(x) as K grows
+    (Burda et al. 2016). With the uniform proposal (``noise_std=None``) and K = 1 it is the
+    usual uniform-dequantisation bound, E_u[-log q(x + u)] / D - log2(bin_width); a normal
+    proposal of std ``noise_std`` truncated to the box suits a model trained on narrower
+    noise (the IB-INN's sigma), whose density is concentrated near the grid points.
+
+    Parameters
+    ----------
+    log_prob : callable
+        Maps a tensor shaped like ``x[:batch_size]`` to the log density per example, (n,), in nats.
+    x : Tensor of shape (n, *dims)
+        The discrete data (no noise added).
+    bin_width : float
+        The grid step, in the units of ``x``.
+    draws : int
+        K, offsets per example.
+    noise_std : float, optional
+        Std of the truncated normal proposal; uniform over the box when None.
+    generator : torch.Generator, optional
+        Source of the offsets; the global RNG otherwise.
+    batch_size : int
+        Examples per call of ``log_prob``.
+
+    Returns
+    -------
+    DiscreteBitsPerDim
+        ``bits_per_dim`` (the mean over examples, bits), ``stderr`` (its standard error over
+        the examples, bits) and ``draws``.
+
+    Raises
+    ------
+    ValueError
+        When ``x`` is not on the grid, an argument is out of range, or ``log_prob`` returns
+        NaN or +inf.
+
+    Examples
+    --------
+    >>> import math, torch
+    >>> normal = torch.distributions.Normal(0.0, 1.0)
+    >>> x = torch.zeros(1000, 1)                      # one point on a grid of step 0.5
+    >>> result = discrete_bits_per_dim(lambda v: normal.log_prob(v).sum(1), x, 0.5, draws=4,
+    ...                                generator=torch.Generator().manual_seed(0))
+    >>> exact = -math.log2(float(normal.cdf(torch.tensor(0.25)) - normal.cdf(torch.tensor(-0.25))))
+    >>> round(exact, 3), abs(result.bits_per_dim - exact) < 3 * result.stderr < 1e-3
+    (2.341, True)
+    """
+    x = check_finite_tensor(x, "x")
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise ValueError(f"x: expected shape (n, *dims) with n >= 1, got {tuple(x.shape)}")
+    bin_width = check_float(bin_width, "bin_width", low=0, low_open=True)
+    draws = check_int(draws, "draws", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if noise_std is not None:
+        noise_std = check_float(noise_std, "noise_std", low=0, low_open=True)
+    steps = x.double() / bin_width
+    if not bool(((steps - steps.round()).abs() <= 1e-4).all()):
+        raise ValueError(f"x: not on the grid of step bin_width = {bin_width}")
+    n_dims = math.prod(x.shape[1:])
+    code_lengths = []
+    with torch.no_grad():
+        for start in range(0, x.shape[0], batch_size):
+            chunk = x[start:start + batch_size]
+            log_weights = torch.empty(draws, chunk.shape[0], dtype=torch.float64)
+            for k in range(draws):
+                offset, log_r = _bin_offsets(tuple(chunk.shape), bin_width / 2, noise_std, generator,
+                                             chunk.dtype, chunk.device)
+                log_q = torch.as_tensor(log_prob(chunk + offset)).reshape(-1)
+                if log_q.shape[0] != chunk.shape[0]:
+                    raise ValueError(f"log_prob: returned {log_q.shape[0]} values for "
+                                     f"{chunk.shape[0]} examples")
+                if bool(torch.isnan(log_q).any() | (log_q == math.inf).any()):
+                    raise ValueError("log_prob: returned NaN or +inf")
+                log_weights[k] = (log_q - log_r).double().cpu()
+            log_p = torch.logsumexp(log_weights, 0) - math.log(draws)
+            code_lengths.append(-log_p / (n_dims * math.log(2.0)))
+    bits = torch.cat(code_lengths)
+    stderr = float(bits.std() / math.sqrt(bits.shape[0])) if bits.shape[0] > 1 else 0.0
+    return DiscreteBitsPerDim(float(bits.mean()), stderr, draws)
 
 
 def diagonal_gaussian_nll(x_train: ArrayLike | torch.Tensor, x_test: ArrayLike | torch.Tensor, *,
