@@ -201,3 +201,4 @@ def test_discrete_bits_per_dim_refuses_bad_inputs_by_name():
         discrete_bits_per_dim(lambda v: torch.full((v.shape[0],), math.nan), x, 0.25)
     with pytest.raises(ValueError, match="log_prob: returned 1 values for 4"):
         discrete_bits_per_dim(lambda v: torch.zeros(1), x, 0.25)
+

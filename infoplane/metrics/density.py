@@ -121,8 +121,10 @@ def _bin_offsets(shape: tuple[int, ...], half_width: float, noise_std: float | N
         return (2 * u - 1) * half_width, torch.full((shape[0],), -n_dims * math.log(2 * half_width),
                                                     dtype=dtype, device=device)
     a = half_width / noise_std                                 # N(0, s^2) truncated to the bin
-    mass = math.erf(a / math.sqrt(2))                          # Phi(a) - Phi(-a)
-    std_normal = torch.special.ndtri(0.5 - 0.5 * mass + mass * u)
+    lower = 0.5 * math.erfc(a / math.sqrt(2))                  # Phi(-a)
+    mass = 1.0 - 2.0 * lower                                   # Phi(a) - Phi(-a)
+    # inverse CDF; the clamp keeps the draws that round to probability 0 or 1 at the bin's edge
+    std_normal = torch.special.ndtri(lower + mass * u).clamp(-a, a)
     log_r = -0.5 * std_normal.square() - 0.5 * math.log(2 * math.pi) - math.log(noise_std * mass)
     return noise_std * std_normal, log_r.flatten(1).sum(1)
 
