@@ -202,3 +202,11 @@ def test_discrete_bits_per_dim_refuses_bad_inputs_by_name():
     with pytest.raises(ValueError, match="log_prob: returned 1 values for 4"):
         discrete_bits_per_dim(lambda v: torch.zeros(1), x, 0.25)
 
+
+
+def test_zero_density_in_a_bin_is_an_infinite_code_length_not_nan():
+    def log_prob(v):                     # density 0 below 0.5: the point 0 gets no mass
+        return torch.where(v.flatten(1).min(1).values > 0.5, 0.0, -math.inf)
+
+    result = discrete_bits_per_dim(log_prob, torch.tensor([[0.0], [1.0]]), 0.25, draws=3)
+    assert result == (math.inf, math.inf, 3)

@@ -147,8 +147,9 @@ def discrete_bits_per_dim(log_prob: Callable[[torch.Tensor], torch.Tensor], x: t
     which holds for every K by Jensen's inequality and tightens towards -log P(x) as K grows
     (Burda et al. 2016). With the uniform proposal (``noise_std=None``) and K = 1 it is the
     usual uniform-dequantisation bound, E_u[-log q(x + u)] / D - log2(bin_width); a normal
-    proposal of std ``noise_std`` truncated to the box suits a model trained on narrower
-    noise (the IB-INN's sigma), whose density is concentrated near the grid points.
+    proposal of std ``noise_std`` truncated to the box can suit a model trained on narrower
+    noise (the IB-INN's sigma) whose density is concentrated near the grid points; any
+    proposal gives a bound, and the lower of two is the tighter.
 
     Parameters
     ----------
@@ -171,7 +172,8 @@ def discrete_bits_per_dim(log_prob: Callable[[torch.Tensor], torch.Tensor], x: t
     -------
     DiscreteBitsPerDim
         ``bits_per_dim`` (the mean over examples, bits), ``stderr`` (its standard error over
-        the examples, bits) and ``draws``.
+        the examples, bits) and ``draws``; both infinite when every draw of some example
+        has density 0.
 
     Raises
     ------
@@ -220,6 +222,8 @@ def discrete_bits_per_dim(log_prob: Callable[[torch.Tensor], torch.Tensor], x: t
             log_p = torch.logsumexp(log_weights, 0) - math.log(draws)
             code_lengths.append(-log_p / (n_dims * math.log(2.0)))
     bits = torch.cat(code_lengths)
+    if not bool(torch.isfinite(bits).all()):      # no mass near some example: an infinite code length
+        return DiscreteBitsPerDim(math.inf, math.inf, draws)
     stderr = float(bits.std() / math.sqrt(bits.shape[0])) if bits.shape[0] > 1 else 0.0
     return DiscreteBitsPerDim(float(bits.mean()), stderr, draws)
 
