@@ -204,9 +204,11 @@ def test_discrete_bits_per_dim_refuses_bad_inputs_by_name():
 
 
 
-def test_zero_density_in_a_bin_is_an_infinite_code_length_not_nan():
+def test_zero_density_in_every_draw_is_refused_not_an_infinite_answer():
     def log_prob(v):                     # density 0 below 0.5: the point 0 gets no mass
         return torch.where(v.flatten(1).min(1).values > 0.5, 0.0, -math.inf)
 
-    result = discrete_bits_per_dim(log_prob, torch.tensor([[0.0], [1.0]]), 0.25, draws=3)
-    assert result == (math.inf, math.inf, 3)
+    with pytest.raises(ValueError, match="log_prob: density 0 at every draw"):
+        discrete_bits_per_dim(log_prob, torch.tensor([[0.0], [1.0]]), 0.25, draws=3)
+    result = discrete_bits_per_dim(log_prob, torch.tensor([[1.0], [1.0]]), 0.25, draws=3)
+    assert result == (2.0, 0.0, 3)       # density 1 over a bin of 1/4: -log2(1/4) = 2 bits

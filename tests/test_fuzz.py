@@ -625,6 +625,15 @@ def _specs() -> list[Spec]:
     add(Spec("metrics.nll_from_bits_per_dim", metrics.nll_from_bits_per_dim,
              {"bpd": st.floats(-10, 10), "n_dims": st.integers(1, 10)},
              {"bpd": FLOAT, "n_dims": INT, "bin_width": FLOAT}))
+    grid_points = st.builds(lambda g: 0.25 * torch.randint(-4, 5, (12, 3), generator=_gen(g)).float(),
+                            st.integers(0, 5))
+    normal = torch.distributions.Normal(0.0, 1.0)
+    add(Spec("metrics.discrete_bits_per_dim", metrics.discrete_bits_per_dim,
+             {"log_prob": J(lambda v: normal.log_prob(v.float()).flatten(1).sum(1)),
+              "x": grid_points, "bin_width": J(0.25), "draws": st.integers(1, 3),
+              "noise_std": st.none() | st.floats(0.05, 1.0), "generator": J(None)},
+             {"log_prob": OBJECT, "x": ARRAY, "bin_width": FLOAT, "draws": INT, "noise_std": FLOAT,
+              "generator": OBJECT, "batch_size": INT}))
     add(Spec("metrics.diagonal_gaussian_nll", metrics.diagonal_gaussian_nll,
              {"x_train": x_samples(d=2), "x_test": x_samples(d=2)},
              {"x_train": ARRAY, "x_test": ARRAY, "min_var": FLOAT}))
@@ -964,7 +973,7 @@ def test_the_table_covers_every_public_name() -> None:
     covered = {spec.func for spec in SPECS}
     exempt = {
         # data, protocols, exceptions and result containers: nothing to call with bad input
-        est.SmallSampleWarning, est.Uncertainty, metrics.CalibrationResult,
+        est.SmallSampleWarning, est.Uncertainty, metrics.CalibrationResult, metrics.DiscreteBitsPerDim,
         data.TrainTestSplit, bn.BottleneckOutput, bn.GaussianEncoderOutput, bn.CategoricalOutput,
         inn.ABCResult, inn.InvertibleBlock, plane.LatentModel, plane.DecodesLatent,
         plane.KnowsInformationTerms, info.PIDResult, train.Callback, train.DivergenceError, train.FitState,

@@ -113,20 +113,27 @@ class DiscreteBitsPerDim(NamedTuple):
 def _bin_offsets(shape: tuple[int, ...], half_width: float, noise_std: float | None,
                  generator: torch.Generator | None, dtype: torch.dtype,
                  device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Offsets e in [-w/2, w/2)^D from the proposal r and log r(e) summed per example, in nats."""
+    """Offsets e in [-w/2, w/2]^D from the proposal r and log r(e) summed per example, in nats.
+
+    Drawn and scored in at least float32 (half precision has no inverse normal CDF on every
+    device); the offsets come back in ``dtype``, log r in float64.
+    """
+    work = torch.promote_types(dtype, torch.float32)
     source = device if generator is None else generator.device
-    u = torch.rand(shape, generator=generator, dtype=dtype, device=source).to(device)
+    u = torch.rand(shape, generator=generator, dtype=work, device=source).to(device)
     n_dims = math.prod(shape[1:])
     if noise_std is None:                                      # uniform over the bin
-        return (2 * u - 1) * half_width, torch.full((shape[0],), -n_dims * math.log(2 * half_width),
-                                                    dtype=dtype, device=device)
+        log_r = torch.full((shape[0],), -n_dims * math.log(2 * half_width), dtype=torch.float64)
+        return ((2 * u - 1) * half_width).to(dtype), log_r
     a = half_width / noise_std                                 # N(0, s^2) truncated to the bin
     lower = 0.5 * math.erfc(a / math.sqrt(2))                  # Phi(-a)
-    mass = 1.0 - 2.0 * lower                                   # Phi(a) - Phi(-a)
+    mass = math.erf(a / math.sqrt(2))                          # Phi(a) - Phi(-a)
     # inverse CDF; the clamp keeps the draws that round to probability 0 or 1 at the bin's edge
-    std_normal = torch.special.ndtri(lower + mass * u).clamp(-a, a)
-    log_r = -0.5 * std_normal.square() - 0.5 * math.log(2 * math.pi) - math.log(noise_std * mass)
-    return noise_std * std_normal, log_r.flatten(1).sum(1)
+    # (or 40 standard deviations out, beyond which no float draw lands anyway)
+    edge = min(a, 40.0)
+    std_normal = torch.special.ndtri(lower + mass * u).clamp(-edge, edge)
+    log_r = -0.5 * std_normal.double().square() - 0.5 * math.log(2 * math.pi) - math.log(noise_std * mass)
+    return (noise_std * std_normal).to(dtype), log_r.flatten(1).sum(1).cpu()
 
 
 def discrete_bits_per_dim(log_prob: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
@@ -172,14 +179,16 @@ def discrete_bits_per_dim(log_prob: Callable[[torch.Tensor], torch.Tensor], x: t
     -------
     DiscreteBitsPerDim
         ``bits_per_dim`` (the mean over examples, bits), ``stderr`` (its standard error over
-        the examples, bits) and ``draws``; both infinite when every draw of some example
-        has density 0.
+        the examples, bits) and ``draws``.
 
     Raises
     ------
     ValueError
         When ``x`` is not on the grid, an argument is out of range, or ``log_prob`` returns
-        NaN or +inf.
+        NaN or +inf, or density 0 at every draw of some example.
+    TypeError
+        When ``log_prob`` is not callable, ``x`` not a floating-point tensor, or ``generator``
+        not a ``torch.Generator``.
 
     Examples
     --------
@@ -192,9 +201,13 @@ def discrete_bits_per_dim(log_prob: Callable[[torch.Tensor], torch.Tensor], x: t
     >>> round(exact, 3), abs(result.bits_per_dim - exact) < 3 * result.stderr < 1e-3
     (2.341, True)
     """
+    if not callable(log_prob):
+        raise TypeError(f"log_prob: expected a callable, got {type(log_prob).__name__}")
     x = check_finite_tensor(x, "x")
-    if x.ndim < 2 or x.shape[0] == 0:
-        raise ValueError(f"x: expected shape (n, *dims) with n >= 1, got {tuple(x.shape)}")
+    if x.ndim < 2 or x.shape[0] == 0 or x[0].numel() == 0:
+        raise ValueError(f"x: expected shape (n, *dims) with n >= 1 and dims not empty, got {tuple(x.shape)}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator: expected a torch.Generator or None, got {type(generator).__name__}")
     bin_width = check_float(bin_width, "bin_width", low=0, low_open=True)
     draws = check_int(draws, "draws", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
@@ -218,12 +231,13 @@ def discrete_bits_per_dim(log_prob: Callable[[torch.Tensor], torch.Tensor], x: t
                                      f"{chunk.shape[0]} examples")
                 if bool(torch.isnan(log_q).any() | (log_q == math.inf).any()):
                     raise ValueError("log_prob: returned NaN or +inf")
-                log_weights[k] = (log_q - log_r).double().cpu()
+                log_weights[k] = log_q.double().cpu() - log_r
             log_p = torch.logsumexp(log_weights, 0) - math.log(draws)
             code_lengths.append(-log_p / (n_dims * math.log(2.0)))
     bits = torch.cat(code_lengths)
-    if not bool(torch.isfinite(bits).all()):      # no mass near some example: an infinite code length
-        return DiscreteBitsPerDim(math.inf, math.inf, draws)
+    if not bool(torch.isfinite(bits).all()):
+        raise ValueError("log_prob: density 0 at every draw in the bin of some example (an infinite "
+                         "code length); more draws or a wider proposal may find its mass")
     stderr = float(bits.std() / math.sqrt(bits.shape[0])) if bits.shape[0] > 1 else 0.0
     return DiscreteBitsPerDim(float(bits.mean()), stderr, draws)
 
