@@ -203,7 +203,6 @@ def test_discrete_bits_per_dim_refuses_bad_inputs_by_name():
         discrete_bits_per_dim(lambda v: torch.zeros(1), x, 0.25)
 
 
-
 def test_zero_density_in_every_draw_is_refused_not_an_infinite_answer():
     def log_prob(v):                     # density 0 below 0.5: the point 0 gets no mass
         return torch.where(v.flatten(1).min(1).values > 0.5, 0.0, -math.inf)
