@@ -9,6 +9,7 @@ import torch
 from infoplane.metrics.calibration import (
     IBINN_BIN_EDGES,
     calibration_errors,
+    calibration_floor,
     overconfidence,
     plot_reliability,
 )
@@ -59,6 +60,43 @@ def test_always_overconfident_predictions() -> None:
     assert top.ece == pytest.approx(0.99 - 0.5, abs=1e-12)
 
 
+def test_a_probability_of_one_falls_into_the_last_c3_bin() -> None:
+    # one-hot predictions, all right: the ones land in [0.99, 1] (centre 0.995, accuracy 1),
+    # the zeros in [0, 0.01) (centre 0.005, accuracy 0); K = 4 classes, so 1/4 and 3/4 of entries
+    labels = np.arange(40) % 4
+    probs = np.eye(4)[labels]
+    r = calibration_errors(probs, labels, variant="ibinn")
+    assert r.counts[-1] == 0 and r.counts[-2] == 40 and r.counts[0] == 120
+    assert r.ece == pytest.approx(0.005, abs=1e-12)
+    assert r.mce == pytest.approx(0.005, abs=1e-12)
+    assert r.ice == pytest.approx(0.01 * 0.005 * 2, abs=1e-12)
+
+
+def test_ibinn_variant_equals_the_official_codes_histogram() -> None:
+    # evaluation/calibration.py of the official IB-INN code: np.histogram over all class
+    # probabilities, edges 5 + 8 + 5 (-1e-6 and 1 + 1e-6 at the ends), bins with > 20 entries,
+    # bin centres as confidence; here with a quarter of the rows saturated to exactly 1
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(800, 10)) * 4
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    probs /= probs.sum(1, keepdims=True)
+    labels = np.where(rng.random(800) < 0.8, probs.argmax(1), rng.integers(0, 10, 800))
+    probs[:200] = np.eye(10)[probs[:200].argmax(1)]
+    edges = np.concatenate([np.linspace(-1e-6, 5e-2, 5), np.linspace(5e-2, 1 - 5e-2, 10)[1:-1],
+                            1.0 - np.linspace(5e-2, -1e-6, 5)])
+    hits = np.eye(10, dtype=bool)[labels].reshape(-1)
+    correct, _ = np.histogram(probs.reshape(-1)[hits], bins=edges)
+    wrong, _ = np.histogram(probs.reshape(-1)[~hits], bins=edges)
+    total = correct + wrong
+    keep = total > 20
+    gap = np.abs(correct[keep] / total[keep] - 0.5 * (edges[1:] + edges[:-1])[keep])
+    official_ece, official_mce = (gap * total[keep]).sum() / total[keep].sum(), gap.max()
+    ours = calibration_errors(probs, labels, variant="ibinn", bins=np.clip(edges, 0, 1), min_count=21)
+    # the official end edges lie 1e-6 outside [0, 1]: its first and last centres differ by 5e-7
+    assert ours.ece == pytest.approx(official_ece, abs=1e-6)
+    assert ours.mce == pytest.approx(official_mce, abs=1e-6)
+
+
 def test_min_count_drops_sparse_bins() -> None:
     probs = np.array([[0.95, 0.05]] * 50 + [[0.55, 0.45]])
     labels = np.zeros(51, dtype=int)
@@ -68,6 +106,38 @@ def test_min_count_drops_sparse_bins() -> None:
     assert sparse.mce == pytest.approx(0.05, abs=1e-12)
     with pytest.raises(ValueError, match=r"^min_count:"):
         calibration_errors(probs, labels, variant="top_label", bins=10, min_count=100)
+
+
+def test_the_floor_of_one_bin_is_the_binomial_mean_absolute_deviation() -> None:
+    # n predictions of confidence c in one bin: a calibrated model is right k ~ Binomial(n, c)
+    # times, and its ECE is |k/n - c|, whose mean is sum_k Binom(k; n, c) |k/n - c|
+    from scipy.stats import binom
+
+    n, c = 12, 0.75
+    k = np.arange(n + 1)
+    exact = float((binom.pmf(k, n, c) * np.abs(k / n - c)).sum())
+    floor = calibration_floor(np.tile([c, 1 - c], (n, 1)), variant="top_label", bins=4, draws=20_000)
+    assert floor.ece == pytest.approx(exact, abs=4 * floor.ece_std / np.sqrt(floor.draws))
+    assert floor.mce == floor.ece and floor.draws == 20_000
+
+
+def test_one_hot_predictions_are_their_own_floor() -> None:
+    # labels drawn from one-hot predictions are the predicted classes: every draw is the same
+    labels = np.arange(40) % 4
+    probs = np.eye(4)[labels]
+    floor = calibration_floor(probs, variant="ibinn", draws=5)
+    assert floor.ece == pytest.approx(calibration_errors(probs, labels).ece, abs=1e-15)
+    assert floor.ece_std == 0.0
+
+
+def test_a_calibration_floor_is_reproducible_and_checks_its_arguments() -> None:
+    probs = np.random.default_rng(1).dirichlet(np.ones(5), size=300)
+    assert calibration_floor(probs, seed=3) == calibration_floor(probs, seed=3)
+    assert calibration_floor(probs, seed=3) != calibration_floor(probs, seed=4)
+    with pytest.raises(ValueError, match=r"^draws:"):
+        calibration_floor(probs, draws=0)
+    with pytest.raises(ValueError, match=r"^probs:"):
+        calibration_floor(probs[:, :1])
 
 
 @pytest.mark.parametrize("n_bins", [5, 15, 30])

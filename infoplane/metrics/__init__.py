@@ -8,14 +8,17 @@ Each submodule answers one question; this file only re-exports their public name
 - :mod:`~infoplane.metrics.posterior`: re-simulation error, posterior calibration error,
   MAP by mean shift, MMD between posteriors.
 - :mod:`~infoplane.metrics.calibration`: ECE, MCE, ICE and their geometric mean (thesis
-  C.3, or top-label as torchmetrics), overconfidence, reliability diagrams.
+  C.3, or top-label as torchmetrics), the floor they have on a finite test set,
+  overconfidence, reliability diagrams.
 - :mod:`~infoplane.metrics.ood`: ROC-AUC, FPR at a TPR, one/two-tailed and typicality
   p-values, the prediction-entropy gap.
 """
 
 from infoplane.metrics.calibration import (
+    CalibrationFloor,
     CalibrationResult,
     calibration_errors,
+    calibration_floor,
     overconfidence,
     plot_reliability,
 )
@@ -40,6 +43,7 @@ __all__ = [
     "nll_from_bits_per_dim",
     "kernel_matrix", "mmd",
     "map_mean_shift", "posterior_calibration_error", "posterior_mmd", "resimulation_error",
-    "CalibrationResult", "calibration_errors", "overconfidence", "plot_reliability",
+    "CalibrationFloor", "CalibrationResult", "calibration_errors", "calibration_floor", "overconfidence",
+    "plot_reliability",
     "entropy_increase", "fpr_at_tpr", "p_values", "prediction_entropy", "roc_auc",
 ]

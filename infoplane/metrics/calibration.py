@@ -17,9 +17,13 @@ Then (eq. 5.24-5.27), over the bins that hold at least ``max(min_count, 1)`` ent
 ``ICE = sum_i (b_{i+1} - b_i) |P_i - Q_i|``, ``GME = (ECE MCE ICE)^(1/3)``. All four are
 fractions (multiply by 100 for the percent of the papers' tables).
 
-Bins are half-open, [b_i, b_{i+1}); a probability of exactly 1 forms a last bin [1, 1] of
-its own (confidence 1, width 0), which is what torchmetrics does, so that the
-``"top_label"`` numbers equal torchmetrics' on the same inputs.
+Bins are half-open, [b_i, b_{i+1}), except for a probability of exactly 1 (which float32
+softmaxes return for margins above about 17 nats, so that it is common for confident
+models). In ``"ibinn"`` it falls into the last C.3 bin, [0.99, 1] closed, with that bin's
+centre as confidence, as ``numpy.histogram`` bins it in the official IB-INN code; C.3 itself,
+with half-open bins up to 1, leaves it out. In ``"top_label"`` it forms a last bin [1, 1] of
+its own (confidence 1, width 0), which is what torchmetrics does, so that those numbers equal
+torchmetrics' on the same inputs.
 
 The official IB-INN code differs from C.3 in small ways (its edges are 5 + 8 + 5
 linspaced values, it keeps only bins with more than 20 entries, and it integrates the ICE
@@ -45,8 +49,8 @@ import torch
 
 from infoplane._validation import check_int
 
-__all__ = ["IBINN_BIN_EDGES", "CalibrationResult", "calibration_errors", "overconfidence",
-           "plot_reliability"]
+__all__ = ["IBINN_BIN_EDGES", "CalibrationFloor", "CalibrationResult", "calibration_errors",
+           "calibration_floor", "overconfidence", "plot_reliability"]
 
 IBINN_BIN_EDGES = np.round(np.concatenate([np.arange(0, 5) * 0.01, 0.05 + np.arange(0, 9) * 0.1,
                                            0.95 + np.arange(0, 5) * 0.01, [1.0]]), 10)
@@ -68,7 +72,8 @@ class CalibrationResult:
     edges : ndarray (B + 1,)
         Bin edges (the extra [1, 1] bin is not among them).
     counts, correct : ndarray (B + 1,)
-        Entries and correct entries per bin, the last one being the [1, 1] bin.
+        Entries and correct entries per bin, the last one being the [1, 1] bin (always
+        empty in ``"ibinn"``, whose last C.3 bin is closed).
     confidence, accuracy : ndarray (B + 1,)
         P_i and Q_i per bin (0 where a bin is empty: see ``counts``; such bins are left out).
     used : ndarray of bool (B + 1,)
@@ -97,7 +102,7 @@ def _as_numpy(x: object, name: str) -> np.ndarray:
         raise ValueError(f"{name}: expected an array ({err})") from None
 
 
-def _check_probs_labels(probs: object, labels: object) -> tuple[np.ndarray, np.ndarray]:
+def _check_probs(probs: object) -> np.ndarray:
     p = _as_numpy(probs, "probs").astype(float)
     if p.ndim != 2 or p.shape[1] < 2 or p.shape[0] < 1:
         raise ValueError(f"probs: expected shape (n_samples, n_classes >= 2), got {p.shape}")
@@ -108,6 +113,11 @@ def _check_probs_labels(probs: object, labels: object) -> tuple[np.ndarray, np.n
     if np.abs(p.sum(1) - 1.0).max() > 1e-4:
         worst = p.sum(1)[np.abs(p.sum(1) - 1).argmax()]
         raise ValueError(f"probs: rows must sum to 1 (the worst row sums to {worst:.6g})")
+    return p
+
+
+def _check_probs_labels(probs: object, labels: object) -> tuple[np.ndarray, np.ndarray]:
+    p = _check_probs(probs)
     y = _as_numpy(labels, "labels").reshape(-1)
     if y.shape[0] != p.shape[0]:
         raise ValueError(f"labels: expected {p.shape[0]} labels to match probs, got {y.shape[0]}")
@@ -176,8 +186,10 @@ def calibration_errors(probs: object, labels: object, variant: str = "ibinn",
     else:
         values = p.max(1)
         hits = (p.argmax(1) == y).astype(float)
-    # [b_i, b_{i+1}) for i < B, and p == 1 in a bin [1, 1] of its own (index B)
-    index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n_bins)
+    # [b_i, b_{i+1}) for i < B; p == 1 in the closed last bin [b_{B-1}, 1] (C.3, as the
+    # official code's np.histogram) or, for top_label, in a bin [1, 1] of its own (index B)
+    last = n_bins - 1 if variant == "ibinn" else n_bins
+    index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, last)
     counts = np.bincount(index, minlength=n_bins + 1).astype(float)
     correct = np.bincount(index, weights=hits, minlength=n_bins + 1)
     occupied = counts > 0
@@ -200,6 +212,87 @@ def calibration_errors(probs: object, labels: object, variant: str = "ibinn",
     ice = float((widths * gap).sum())
     gme = float(np.cbrt(ece * mce * ice))
     return CalibrationResult(variant, ece, mce, ice, gme, edges, counts, correct, confidence, accuracy, used)
+
+
+@dataclass(frozen=True)
+class CalibrationFloor:
+    """Calibration errors of a perfectly calibrated classifier with given predictions (fractions).
+
+    Attributes
+    ----------
+    variant : str
+        The variant of :func:`calibration_errors` they were computed in.
+    ece, mce, ice, gme : float
+        Means over the draws.
+    ece_std : float
+        Standard deviation of the ECE over the draws (the spread of one test set's ECE,
+        not the standard error of the mean).
+    draws : int
+        Number of label draws.
+    """
+
+    variant: str
+    ece: float
+    mce: float
+    ice: float
+    gme: float
+    ece_std: float
+    draws: int
+
+
+def calibration_floor(probs: object, variant: str = "ibinn", bins: int | np.ndarray | None = None,
+                      min_count: int = 0, draws: int = 200, seed: int = 0) -> CalibrationFloor:
+    """What the calibration errors of these predictions would be if they were perfectly calibrated.
+
+    Binned calibration errors are biased upwards on a finite test set: a bin of n entries
+    whose confidence is P has an accuracy Q that scatters around P by about
+    sqrt(P (1 - P) / n) even when the model is calibrated, and |P - Q| keeps all of that
+    scatter; bin-centre confidence (the ``"ibinn"`` variant) adds the distance of the
+    entries from their bin's centre. This function measures that floor: it draws the
+    labels from the predictions themselves, y_j ~ Cat(p(.|x_j)), which makes the model
+    calibrated by construction, and averages :func:`calibration_errors` over ``draws``
+    such label sets. An ECE at or below its floor says that the test set cannot tell the
+    model from a calibrated one; two models compare by how far each lies above its own
+    floor, since a model that spreads its predictions over more bins has a higher floor.
+
+    Parameters
+    ----------
+    probs : array (n_samples, n_classes)
+        Predicted probabilities (rows sum to 1); NumPy or torch.
+    variant, bins, min_count
+        As in :func:`calibration_errors`.
+    draws : int
+        Label sets to average over.
+    seed : int
+        Seed of the label draws (NumPy's default generator; the global state is left alone).
+
+    Returns
+    -------
+    CalibrationFloor
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from infoplane.metrics.calibration import calibration_floor
+    >>> probs = np.array([[0.75, 0.25]] * 12)     # one bin, P = 0.75, 12 predictions
+    >>> floor = calibration_floor(probs, variant="top_label", bins=4, draws=4000)
+    >>> round(floor.ece, 3)                # exactly E|k/12 - 0.75| = 0.0968, k ~ Binomial(12, 0.75)
+    0.095
+    """
+    p = _check_probs(probs)
+    draws = check_int(draws, "draws", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    rng = np.random.default_rng(seed)
+    cdf = np.cumsum(p / p.sum(1, keepdims=True), axis=1)
+    results = []
+    for _ in range(draws):
+        u = rng.random((p.shape[0], 1))
+        labels = np.minimum((u >= cdf).sum(1), p.shape[1] - 1)   # inverse CDF: y ~ Cat(p)
+        results.append(calibration_errors(p, labels, variant=variant, bins=bins, min_count=min_count))
+    ece = np.array([r.ece for r in results])
+    return CalibrationFloor(variant, float(ece.mean()), float(np.mean([r.mce for r in results])),
+                            float(np.mean([r.ice for r in results])),
+                            float(np.mean([r.gme for r in results])), float(ece.std()), draws)
 
 
 def overconfidence(probs: object, labels: object, threshold: float = 0.997) -> float:
