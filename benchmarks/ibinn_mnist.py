@@ -36,7 +36,9 @@ quantity; on a 4-epoch checkpoint the uniform proposal gave a tighter bound than
 N(0, sigma^2) truncated to the bin), and the density read at the grid points with bin width 1/256
 (``bits_per_dim_at_grid``: no bound for a model trained on noise below the bin width, shown
 to say why it is not the figure), calibration in both variants (thesis C.3 bins over all
-class probabilities, "ibinn", and the standard top-label ECE with 15 uniform bins), and for
+class probabilities, "ibinn", and the standard top-label ECE with 15 uniform bins, each beside
+its floor, ``metrics.calibration_floor`` over 50 label draws: what a perfectly calibrated model
+with the same predictions would score on these test images), and for
 the IB-INN the OoD ROC-AUC (%) of the two-tailed test on log q(x) (reference: 10 000
 training images) against four sets: test images with Gaussian noise of std 0.1, inverted,
 rotated by 90 degrees, and the digits of ``load_digits`` upsampled to 28x28 (the
@@ -62,7 +64,14 @@ from torch.utils.data import DataLoader, TensorDataset
 from infoplane.data import load_digits, load_mnist
 from infoplane.data.ood import digits_as_mnist, ood_sets
 from infoplane.inn import IBINN, ClassifierLoss, FeedForwardClassifier, IBINNLoss
-from infoplane.metrics import bits_per_dim, calibration_errors, discrete_bits_per_dim, p_values, roc_auc
+from infoplane.metrics import (
+    bits_per_dim,
+    calibration_errors,
+    calibration_floor,
+    discrete_bits_per_dim,
+    p_values,
+    roc_auc,
+)
 from infoplane.train import Callback, FitState, fit
 
 SHAPE = (1, 28, 28)
@@ -119,7 +128,11 @@ def scores(probs: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
     top = calibration_errors(probs, labels, variant="top_label", bins=15)
     return {"error_pct": 100 * float((probs.argmax(1) != labels).float().mean()),
             "ece_ibinn_pct": 100 * ibinn.ece, "gme_ibinn_pct": 100 * ibinn.gme,
-            "ece_top_label_pct": 100 * top.ece}
+            "ece_top_label_pct": 100 * top.ece,
+            # what a perfectly calibrated model with the same predictions would score here
+            "ece_ibinn_floor_pct": 100 * calibration_floor(probs, variant="ibinn", draws=50).ece,
+            "ece_top_label_floor_pct": 100 * calibration_floor(probs, variant="top_label", bins=15,
+                                                               draws=50).ece}
 
 
 def main() -> None:
@@ -157,9 +170,9 @@ def main() -> None:
     rows, histories = {}, {}
     as_images = lambda t: t.reshape(-1, *SHAPE)   # noqa: E731
     names = ["epochs", "error_pct", "bits_per_dim", "bits_per_dim_discrete", "bits_per_dim_at_grid",
-             "ece_ibinn_pct", "gme_ibinn_pct", "ece_top_label_pct",
-             *[f"ood_auc_{k}_pct" for k in ("noise", "inverted", "rotated", "digits")],
-             "seconds_per_epoch"]
+             "ece_ibinn_pct", "ece_ibinn_floor_pct", "gme_ibinn_pct", "ece_top_label_pct",
+             "ece_top_label_floor_pct",
+             *[f"ood_auc_{k}_pct" for k in ("noise", "inverted", "rotated", "digits")], "seconds_per_epoch"]
     if "ibinn" in models:
         rows["IB-INN (gamma = 1)"], histories["ibinn"] = ibinn_row(data, x_test, y_test, args, device)
     if "twin" in models:
