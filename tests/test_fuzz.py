@@ -662,6 +662,9 @@ def _specs() -> list[Spec]:
     add(Spec("metrics.calibration_errors", metrics.calibration_errors, {"probs": probs, "labels": labels20},
              {"probs": PMF_BAD, "labels": ARRAY + LABELS_BAD, "variant": STR, "bins": INT + ARRAY[:4],
               "min_count": INT}))
+    add(Spec("metrics.calibration_floor", metrics.calibration_floor, {"probs": probs, "draws": J(3)},
+             {"probs": PMF_BAD, "variant": STR, "bins": INT + ARRAY[:4], "min_count": INT, "draws": INT,
+              "seed": INT}))
     add(Spec("metrics.overconfidence", metrics.overconfidence, {"probs": probs, "labels": labels20},
              {"probs": PMF_BAD, "labels": ARRAY + LABELS_BAD, "threshold": FLOAT}))
     add(Spec("metrics.plot_reliability", metrics.plot_reliability,
@@ -973,7 +976,8 @@ def test_the_table_covers_every_public_name() -> None:
     covered = {spec.func for spec in SPECS}
     exempt = {
         # data, protocols, exceptions and result containers: nothing to call with bad input
-        est.SmallSampleWarning, est.Uncertainty, metrics.CalibrationResult, metrics.DiscreteBitsPerDim,
+        est.SmallSampleWarning, est.Uncertainty, metrics.CalibrationResult, metrics.CalibrationFloor,
+        metrics.DiscreteBitsPerDim,
         data.TrainTestSplit, bn.BottleneckOutput, bn.GaussianEncoderOutput, bn.CategoricalOutput,
         inn.ABCResult, inn.InvertibleBlock, plane.LatentModel, plane.DecodesLatent,
         plane.KnowsInformationTerms, info.PIDResult, train.Callback, train.DivergenceError, train.FitState,

@@ -246,8 +246,8 @@ def calibration_floor(probs: object, variant: str = "ibinn", bins: int | np.ndar
 
     Binned calibration errors are biased upwards on a finite test set: a bin of n entries
     whose confidence is P has an accuracy Q that scatters around P by about
-    sqrt(P (1 - P) / n) even when the model is calibrated, and |P - Q| keeps all of that
-    scatter; bin-centre confidence (the ``"ibinn"`` variant) adds the distance of the
+    sqrt(P (1 - P) / n) even when the model is calibrated, and the gap ``|P - Q|`` keeps
+    all of that scatter; bin-centre confidence (the ``"ibinn"`` variant) adds the distance of the
     entries from their bin's centre. This function measures that floor: it draws the
     labels from the predictions themselves, y_j ~ Cat(p(.|x_j)), which makes the model
     calibrated by construction, and averages :func:`calibration_errors` over ``draws``
