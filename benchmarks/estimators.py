@@ -129,7 +129,8 @@ def main() -> None:
     print(markdown_table(rows))
     if torch.cuda.is_available():  # the GPU row of the issue: N = 1e5, d = 64 per side
         x, y, exact = correlated_gaussians(20_000 if QUICK else 100_000, d=64, rho=0.5, seed=0)
-        xt, yt = torch.from_numpy(x).cuda(), torch.from_numpy(y).cuda()
+        gpu_device = torch.device("cuda")
+        xt, yt = torch.from_numpy(x).to(gpu_device), torch.from_numpy(y).to(gpu_device)
         gpu_s, gpu = best_time(lambda: mutual_information(xt, yt), repeat=1)
         print(f"\nGPU ({torch.cuda.get_device_name()}): N={len(x)}, d=64: {gpu_s:.2f} s, "
               f"estimate {gpu:.4g} (exact {exact:.4g})")
