@@ -251,9 +251,10 @@ def calibration_floor(probs: object, variant: str = "ibinn", bins: int | np.ndar
     entries from their bin's centre. This function measures that floor: it draws the
     labels from the predictions themselves, y_j ~ Cat(p(.|x_j)), which makes the model
     calibrated by construction, and averages :func:`calibration_errors` over ``draws``
-    such label sets. An ECE at or below its floor says that the test set cannot tell the
-    model from a calibrated one; two models compare by how far each lies above its own
-    floor, since a model that spreads its predictions over more bins has a higher floor.
+    such label sets. An ECE within about ``ece_std`` of its floor (or below it) says that
+    the test set cannot tell the model from a calibrated one; two models compare by how far
+    each lies above its own floor, since a model that spreads its predictions over more
+    bins has a higher floor.
 
     Parameters
     ----------
