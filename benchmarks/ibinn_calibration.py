@@ -20,8 +20,13 @@ beyond a margin of about 17 nats) counts in the last bin, as the official code's
 ``np.histogram`` counts it. Beside the C.3 and the top-label ECE stand their floors
 (``metrics.calibration_floor``: the mean ECE of the same predictions over 200 label sets
 drawn from the predictions themselves, i.e. what a perfectly calibrated model with these
-confidences would score on 450 digits) and the excess of each ECE over its floor. The
-table gives the means over seeds and, for each IB-INN row, the mean difference to the twin
+confidences would score on 450 digits) and the excess of each ECE over its floor. Two
+columns say where the C.3 ECE comes from: ``ece_first_bin``, the share of its first bin,
+[0, 0.01), where most of the K - 1 wrong-class probabilities lie and the bin centre 0.005
+lies far above them (a term that falls as more true classes get near-zero probability, i.e.
+as the model is more often confidently wrong), and ``ece_mean``, the same C.3 bins with each
+bin's mean probability as its confidence (``bin_confidence="mean"``), with its floor and
+excess. The table gives the means over seeds and, for each IB-INN row, the mean difference to the twin
 of the same seed and epoch with its standard error and the number of seeds where the IB-INN
 is lower.
 """
@@ -42,8 +47,10 @@ from infoplane.inn import IBINN, ClassifierLoss, FeedForwardClassifier, IBINNLos
 from infoplane.metrics import calibration_errors, calibration_floor
 from infoplane.train import Callback, FitState, fit
 
-SCORES = ("error", "ece", "ece_floor", "gme", "ece_top_label", "ece_top_label_floor", "ece_official")
-PAIRED = ("error", "ece", "ece_excess", "ece_top_label", "ece_top_label_excess", "ece_official")
+SCORES = ("error", "ece", "ece_floor", "ece_first_bin", "ece_mean", "ece_mean_floor", "gme", "ece_top_label",
+          "ece_top_label_floor", "ece_official")
+PAIRED = ("error", "ece", "ece_excess", "ece_first_bin", "ece_mean", "ece_mean_excess", "ece_top_label",
+          "ece_top_label_excess", "ece_official")
 #: the official IB-INN code's bin edges (evaluation/calibration.py), with its -1e-6 and 1 + 1e-6 as 0 and 1
 OFFICIAL_EDGES = np.concatenate([np.linspace(0.0, 0.05, 5), np.linspace(0.05, 0.95, 10)[1:-1],
                                  1.0 - np.linspace(0.05, 0.0, 5)])
@@ -68,11 +75,16 @@ class Scores(Callback):
         official = calibration_errors(probs, self.data.y_test, variant="ibinn", bins=OFFICIAL_EDGES,
                                       min_count=21)
         c3_floor = calibration_floor(probs, variant="ibinn").ece
+        c3_mean = calibration_errors(probs, self.data.y_test, variant="ibinn", bin_confidence="mean")
+        c3_mean_floor = calibration_floor(probs, variant="ibinn", bin_confidence="mean").ece
+        first_bin = c3.counts[0] / c3.counts.sum() * abs(c3.confidence[0] - c3.accuracy[0])
         top_floor = calibration_floor(probs, variant="top_label", bins=15).ece
         self.rows.append(dict(self.tag, epoch=state.epoch,
                               error=100 * float((probs.argmax(1) != self.data.y_test).float().mean()),
                               ece=100 * c3.ece, ece_floor=100 * c3_floor,
-                              ece_excess=100 * (c3.ece - c3_floor),
+                              ece_excess=100 * (c3.ece - c3_floor), ece_first_bin=100 * first_bin,
+                              ece_mean=100 * c3_mean.ece, ece_mean_floor=100 * c3_mean_floor,
+                              ece_mean_excess=100 * (c3_mean.ece - c3_mean_floor),
                               gme=100 * c3.gme, ece_top_label=100 * top.ece,
                               ece_top_label_floor=100 * top_floor,
                               ece_top_label_excess=100 * (top.ece - top_floor),

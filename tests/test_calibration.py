@@ -162,6 +162,38 @@ def test_overconfidence_matches_the_thesis_example() -> None:
         overconfidence(np.array([[0.6, 0.4]]), [0])
 
 
+def test_bin_centre_confidence_charges_a_calibrated_model_more_than_a_confidently_wrong_one() -> None:
+    """C.51's bin centres in the first C.3 bin, [0, 0.01), reward confident errors; bin means do not.
+
+    Both models give 0.9991 to their top class and 1e-4 to each of the 9 others (10 classes,
+    n = 200). Model A is always right: the 1800 near-zero entries are never the true class
+    (Q = 0, centre 0.005, mean 1e-4) and the 200 top entries always are (Q = 1, centre 0.995,
+    mean 0.9991). Model B is wrong on 9 points, each time with 1e-4 on the true class, so its
+    first bin has Q = 9/1800 = 0.005, the bin's centre exactly, and its top bin Q = 191/200.
+    """
+    n, k = 200, 10
+    probs = np.tile([0.9991] + [1e-4] * (k - 1), (n, 1))
+    right = np.zeros(n, dtype=int)
+    wrong = right.copy()
+    wrong[:9] = 1
+    a_centre, b_centre = (calibration_errors(probs, y).ece for y in (right, wrong))
+    # A: 0.9 * 0.005 + 0.1 * 0.005; B: 0.9 * 0 + 0.1 * |0.995 - 0.955|
+    assert a_centre == pytest.approx(0.005, abs=1e-12)
+    assert b_centre == pytest.approx(0.1 * 0.04, abs=1e-12)
+    assert b_centre < a_centre                   # the confidently wrong model scores better
+    a_mean, b_mean = (calibration_errors(probs, y, bin_confidence="mean") for y in (right, wrong))
+    assert a_mean.bin_confidence == "mean" and calibration_errors(probs, right).bin_confidence == "centre"
+    # A: 0.9 * 1e-4 + 0.1 * |0.9991 - 1|; B: 0.9 * |1e-4 - 0.005| + 0.1 * |0.9991 - 0.955|
+    assert a_mean.ece == pytest.approx(0.9 * 1e-4 + 0.1 * 9e-4, abs=1e-12)
+    assert b_mean.ece == pytest.approx(0.9 * 0.0049 + 0.1 * 0.0441, abs=1e-12)
+    assert b_mean.ece > 40 * a_mean.ece
+    # the top-label variant takes either rule too: centre of [14/15, 1) against the mean 0.9991
+    top = calibration_errors(probs, right, variant="top_label", bin_confidence="centre")
+    assert top.ece == pytest.approx(1 - (14 / 15 + 1) / 2, abs=1e-12)
+    floor = calibration_floor(probs, bin_confidence="mean", draws=3)
+    assert floor.bin_confidence == "mean" and calibration_floor(probs, draws=3).bin_confidence == "centre"
+
+
 @pytest.mark.parametrize(("kwargs", "argument"), [
     ({"probs": np.ones((3, 2))}, "probs"),
     ({"probs": np.array([[0.5, 0.5], [np.nan, 1]])}, "probs"),
@@ -170,6 +202,7 @@ def test_overconfidence_matches_the_thesis_example() -> None:
     ({"labels": [0, 1, 2]}, "labels"),
     ({"labels": [0.5, 1, 0]}, "labels"),
     ({"variant": "guo"}, "variant"),
+    ({"bin_confidence": "median"}, "bin_confidence"),
     ({"bins": np.array([0.0, 0.6, 0.5, 1.0])}, "bins"),
     ({"bins": 0}, "bins"),
 ])

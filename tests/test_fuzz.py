@@ -661,10 +661,10 @@ def _specs() -> list[Spec]:
     labels20 = J(np.arange(20) % 3)
     add(Spec("metrics.calibration_errors", metrics.calibration_errors, {"probs": probs, "labels": labels20},
              {"probs": PMF_BAD, "labels": ARRAY + LABELS_BAD, "variant": STR, "bins": INT + ARRAY[:4],
-              "min_count": INT}))
+              "min_count": INT, "bin_confidence": STR}))
     add(Spec("metrics.calibration_floor", metrics.calibration_floor, {"probs": probs, "draws": J(3)},
              {"probs": PMF_BAD, "variant": STR, "bins": INT + ARRAY[:4], "min_count": INT, "draws": INT,
-              "seed": INT}))
+              "seed": INT, "bin_confidence": STR}))
     add(Spec("metrics.overconfidence", metrics.overconfidence, {"probs": probs, "labels": labels20},
              {"probs": PMF_BAD, "labels": ARRAY + LABELS_BAD, "threshold": FLOAT}))
     add(Spec("metrics.plot_reliability", metrics.plot_reliability,

@@ -426,3 +426,22 @@ def test_the_gamma_trade_off_on_the_digits_at_ci_size() -> None:
     assert generative["ood_auc"] > 0.9                         # the two-tailed test on noisy digits
     assert generative["ood_auc"] > accurate["ood_auc"] + 0.2   # ... which larger gamma gives up
     assert generative["bits_per_dim"] < accurate["bits_per_dim"]
+
+
+def test_without_smoothing_the_ibinn_is_better_calibrated_than_its_twin_in_c3_bins() -> None:
+    """Issue 13's calibration criterion at CI size: seed 0, 50 epochs, no label smoothing.
+
+    Measured here: the IB-INN at gamma = 30 errs on 1.8 % of the test digits against the
+    twin's 2.2 %, and its ECE in C.3's bins with each bin's mean probability as confidence is
+    0.32 % against the twin's 0.49 % (over 8 seeds: lower in 8 of 8 at 50, 100 and 200 epochs;
+    README, IB-INN calibration). With C.51's bin centres as confidence the order is the other
+    way (0.68 % against 0.60 %), which the first bin, [0, 0.01), makes: its centre 0.005
+    charges the model whose near-zero probabilities are less often on the true class more
+    (metrics.calibration, and the test of it), so that measure is not asserted.
+    """
+    from infoplane.cli import _ibinn_run
+
+    ibinn = _ibinn_run("ibinn", 30.0, 0, 50, label_smoothing=0.0)
+    twin = _ibinn_run("feed_forward", None, 0, 50, label_smoothing=0.0)
+    assert ibinn["error"] <= 1.5 * twin["error"]
+    assert ibinn["ece_mean"] < 0.8 * twin["ece_mean"]

@@ -12,6 +12,17 @@ Two variants, and every result says which one it is:
   prediction of each point is binned, with uniform edges; the confidence of a bin is the
   mean top probability in it, and its accuracy the fraction of correct top predictions.
 
+``bin_confidence="mean"`` gives the ``"ibinn"`` variant a bin's mean probability as its
+confidence in place of the centre (the rule of Guo et al. 2017, applied to all K
+probabilities in C.3's bins); ``"centre"`` gives the ``"top_label"`` variant its bins'
+centres. Each variant's own rule is the default. The difference matters in C.3's first
+bin, [0, 0.01), which holds most of a confident model's K - 1 wrong-class probabilities:
+its centre 0.005 lies far above the probabilities in it (often below 1e-4), so that
+bin-centre confidence charges a perfectly calibrated confident model up to 0.005 for that
+bin alone, and less the more often the true class is among those near-zero probabilities,
+i.e. the more confidently wrong the model is (an example is in the tests). With the mean,
+the bin is scored by how far its true-class rate lies from the probabilities in it.
+
 Then (eq. 5.24-5.27), over the bins that hold at least ``max(min_count, 1)`` entries:
 ``ECE = sum_i n^(i)/n_tot |P_i - Q_i|``, ``MCE = max_i |P_i - Q_i|``,
 ``ICE = sum_i (b_{i+1} - b_i) |P_i - Q_i|``, ``GME = (ECE MCE ICE)^(1/3)``. All four are
@@ -57,6 +68,7 @@ IBINN_BIN_EDGES = np.round(np.concatenate([np.arange(0, 5) * 0.01, 0.05 + np.ara
 """The bin edges of thesis appendix C.3 (0-0.05 and 0.95-1 in steps of 0.01, 0.1 in between)."""
 
 VARIANTS = ("ibinn", "top_label")
+BIN_CONFIDENCES = ("centre", "mean")
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,10 @@ class CalibrationResult:
     Attributes
     ----------
     variant : str
-        ``"ibinn"`` (all class probabilities, bin-centre confidence) or ``"top_label"``.
+        ``"ibinn"`` (all class probabilities) or ``"top_label"`` (the top one).
+    bin_confidence : str
+        What a bin's confidence P_i is: ``"centre"`` (C.51, the ``"ibinn"`` default) or
+        ``"mean"`` (the mean probability in it, the ``"top_label"`` default).
     ece, mce, ice, gme : float
         Expected, maximum and integrated calibration error and their geometric mean.
     edges : ndarray (B + 1,)
@@ -81,6 +96,7 @@ class CalibrationResult:
     """
 
     variant: str
+    bin_confidence: str
     ece: float
     mce: float
     ice: float
@@ -142,8 +158,19 @@ def _edges(bins: int | np.ndarray | None, variant: str) -> np.ndarray:
     return edges
 
 
+def _bin_confidence(bin_confidence: str | None, variant: str) -> str:
+    if variant not in VARIANTS:
+        raise ValueError(f"variant: expected one of {VARIANTS}, got {variant!r}")
+    if bin_confidence is None:
+        return "centre" if variant == "ibinn" else "mean"
+    if bin_confidence not in BIN_CONFIDENCES:
+        raise ValueError(f"bin_confidence: expected one of {BIN_CONFIDENCES}, got {bin_confidence!r}")
+    return bin_confidence
+
+
 def calibration_errors(probs: object, labels: object, variant: str = "ibinn",
-                       bins: int | np.ndarray | None = None, min_count: int = 0) -> CalibrationResult:
+                       bins: int | np.ndarray | None = None, min_count: int = 0,
+                       bin_confidence: str | None = None) -> CalibrationResult:
     """ECE, MCE, ICE and GME of predicted class probabilities (fractions; thesis eq. 5.24-5.27).
 
     Parameters
@@ -159,6 +186,9 @@ def calibration_errors(probs: object, labels: object, variant: str = "ibinn",
         ``"ibinn"`` and 15 uniform bins (torchmetrics' default) for ``"top_label"``.
     min_count : int
         Bins with fewer entries are left out of all four errors (noisy bins).
+    bin_confidence : {"centre", "mean"}, optional
+        A bin's confidence: its centre or the mean probability in it; default the
+        variant's own (module docstring).
 
     Returns
     -------
@@ -173,9 +203,12 @@ def calibration_errors(probs: object, labels: object, variant: str = "ibinn",
     >>> r = calibration_errors(probs, labels, variant="top_label", bins=10)
     >>> round(r.ece, 12), round(r.mce, 12)
     (0.0, 0.0)
+    >>> sure = np.array([[0.9991] + [0.0001] * 9] * 10)   # calibrated, and right every time
+    >>> c3 = calibration_errors(sure, [0] * 10)           # C.3: the first bin is charged 0.005
+    >>> round(c3.ece, 6), round(calibration_errors(sure, [0] * 10, bin_confidence="mean").ece, 6)
+    (0.005, 0.00018)
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"variant: expected one of {VARIANTS}, got {variant!r}")
+    rule = _bin_confidence(bin_confidence, variant)
     p, y = _check_probs_labels(probs, labels)
     min_count = check_int(min_count, "min_count", minimum=0)
     edges = _edges(bins, variant)
@@ -195,7 +228,7 @@ def calibration_errors(probs: object, labels: object, variant: str = "ibinn",
     occupied = counts > 0
     safe = np.maximum(counts, 1.0)
     accuracy = np.where(occupied, correct / safe, 0.0)
-    if variant == "ibinn":
+    if rule == "centre":   # C.51; the [1, 1] bin's centre is 1
         centres = np.append(0.5 * (edges[:-1] + edges[1:]), 1.0)
         confidence = np.where(occupied, centres, 0.0)
     else:
@@ -211,7 +244,8 @@ def calibration_errors(probs: object, labels: object, variant: str = "ibinn",
     mce = float(gap.max())
     ice = float((widths * gap).sum())
     gme = float(np.cbrt(ece * mce * ice))
-    return CalibrationResult(variant, ece, mce, ice, gme, edges, counts, correct, confidence, accuracy, used)
+    return CalibrationResult(variant, rule, ece, mce, ice, gme, edges, counts, correct, confidence, accuracy,
+                             used)
 
 
 @dataclass(frozen=True)
@@ -220,8 +254,8 @@ class CalibrationFloor:
 
     Attributes
     ----------
-    variant : str
-        The variant of :func:`calibration_errors` they were computed in.
+    variant, bin_confidence : str
+        The variant and bin-confidence rule of :func:`calibration_errors` they were computed in.
     ece, mce, ice, gme : float
         Means over the draws.
     ece_std : float
@@ -232,6 +266,7 @@ class CalibrationFloor:
     """
 
     variant: str
+    bin_confidence: str
     ece: float
     mce: float
     ice: float
@@ -241,7 +276,8 @@ class CalibrationFloor:
 
 
 def calibration_floor(probs: object, variant: str = "ibinn", bins: int | np.ndarray | None = None,
-                      min_count: int = 0, draws: int = 200, seed: int = 0) -> CalibrationFloor:
+                      min_count: int = 0, draws: int = 200, seed: int = 0,
+                      bin_confidence: str | None = None) -> CalibrationFloor:
     """What the calibration errors of these predictions would be if they were perfectly calibrated.
 
     Binned calibration errors are biased upwards on a finite test set: a bin of n entries
@@ -260,7 +296,7 @@ def calibration_floor(probs: object, variant: str = "ibinn", bins: int | np.ndar
     ----------
     probs : array (n_samples, n_classes)
         Predicted probabilities (rows sum to 1); NumPy or torch.
-    variant, bins, min_count
+    variant, bins, min_count, bin_confidence
         As in :func:`calibration_errors`.
     draws : int
         Label sets to average over.
@@ -280,6 +316,7 @@ def calibration_floor(probs: object, variant: str = "ibinn", bins: int | np.ndar
     >>> round(floor.ece, 3)                # exactly E|k/12 - 0.75| = 0.0968, k ~ Binomial(12, 0.75)
     0.095
     """
+    rule = _bin_confidence(bin_confidence, variant)
     p = _check_probs(probs)
     draws = check_int(draws, "draws", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
@@ -289,9 +326,10 @@ def calibration_floor(probs: object, variant: str = "ibinn", bins: int | np.ndar
     for _ in range(draws):
         u = rng.random((p.shape[0], 1))
         labels = np.minimum((u >= cdf).sum(1), p.shape[1] - 1)   # inverse CDF: y ~ Cat(p)
-        results.append(calibration_errors(p, labels, variant=variant, bins=bins, min_count=min_count))
+        results.append(calibration_errors(p, labels, variant=variant, bins=bins, min_count=min_count,
+                                          bin_confidence=rule))
     ece = np.array([r.ece for r in results])
-    return CalibrationFloor(variant, float(ece.mean()), float(np.mean([r.mce for r in results])),
+    return CalibrationFloor(variant, rule, float(ece.mean()), float(np.mean([r.mce for r in results])),
                             float(np.mean([r.ice for r in results])),
                             float(np.mean([r.gme for r in results])), float(ece.std()), draws)
 
@@ -332,7 +370,7 @@ def plot_reliability(result: CalibrationResult, ax: object = None, label: str | 
     result : CalibrationResult
     ax : matplotlib Axes, optional
     label : str, optional
-        Legend label of the curve; by default the variant and the ECE in percent.
+        Legend label of the curve; by default the variant, the bin-confidence rule and the ECE in percent.
 
     Returns
     -------
@@ -353,7 +391,8 @@ def plot_reliability(result: CalibrationResult, ax: object = None, label: str | 
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     used = result.used
-    text = label if label is not None else f"{result.variant}: ECE {100 * result.ece:.2f} %"
+    text = label if label is not None else (f"{result.variant} ({result.bin_confidence} confidence): "
+                                            f"ECE {100 * result.ece:.2f} %")
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     ax.plot(result.confidence[used], result.accuracy[used], "o-", ms=3, label=text)
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence P", ylabel="accuracy Q")
