@@ -36,7 +36,8 @@ quantity; on a 4-epoch checkpoint the uniform proposal gave a tighter bound than
 N(0, sigma^2) truncated to the bin), and the density read at the grid points with bin width 1/256
 (``bits_per_dim_at_grid``: no bound for a model trained on noise below the bin width, shown
 to say why it is not the figure), calibration in both variants (thesis C.3 bins over all
-class probabilities, "ibinn", and the standard top-label ECE with 15 uniform bins, each beside
+class probabilities, "ibinn", also with each bin's mean probability as its confidence,
+``bin_confidence="mean"``, and the standard top-label ECE with 15 uniform bins, each beside
 its floor, ``metrics.calibration_floor`` over 50 label draws: what a perfectly calibrated model
 with the same predictions would score on these test images), and for
 the IB-INN the OoD ROC-AUC (%) of the two-tailed test on log q(x) (reference: 10 000
@@ -125,12 +126,16 @@ def train(name: str, model: torch.nn.Module, loss, data: tuple[torch.Tensor, ...
 
 def scores(probs: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
     ibinn = calibration_errors(probs, labels, variant="ibinn")
+    ibinn_mean = calibration_errors(probs, labels, variant="ibinn", bin_confidence="mean")
     top = calibration_errors(probs, labels, variant="top_label", bins=15)
     return {"error_pct": 100 * float((probs.argmax(1) != labels).float().mean()),
             "ece_ibinn_pct": 100 * ibinn.ece, "gme_ibinn_pct": 100 * ibinn.gme,
+            "ece_ibinn_mean_pct": 100 * ibinn_mean.ece,   # C.3 bins, each bin's mean probability as P
             "ece_top_label_pct": 100 * top.ece,
             # what a perfectly calibrated model with the same predictions would score here
             "ece_ibinn_floor_pct": 100 * calibration_floor(probs, variant="ibinn", draws=50).ece,
+            "ece_ibinn_mean_floor_pct": 100 * calibration_floor(probs, variant="ibinn", bin_confidence="mean",
+                                                                draws=50).ece,
             "ece_top_label_floor_pct": 100 * calibration_floor(probs, variant="top_label", bins=15,
                                                                draws=50).ece}
 
@@ -170,7 +175,8 @@ def main() -> None:
     rows, histories = {}, {}
     as_images = lambda t: t.reshape(-1, *SHAPE)   # noqa: E731
     names = ["epochs", "error_pct", "bits_per_dim", "bits_per_dim_discrete", "bits_per_dim_at_grid",
-             "ece_ibinn_pct", "ece_ibinn_floor_pct", "gme_ibinn_pct", "ece_top_label_pct",
+             "ece_ibinn_pct", "ece_ibinn_floor_pct", "ece_ibinn_mean_pct", "ece_ibinn_mean_floor_pct",
+             "gme_ibinn_pct", "ece_top_label_pct",
              "ece_top_label_floor_pct",
              *[f"ood_auc_{k}_pct" for k in ("noise", "inverted", "rotated", "digits")], "seconds_per_epoch"]
     if "ibinn" in models:
