@@ -14,7 +14,8 @@ gradient norm clipped at 10, label smoothing 0.05, the IB-INN with ``IBINNLoss(g
 (input noise sigma = 1e-3, eq. 4-5), the twin with ``ClassifierLoss`` (cross-entropy);
 ``--milestones`` divides the learning rate by 10 after each listed epoch (none by default).
 ``--conv-blocks 4,8 --conv-hidden 64,128`` builds both models deeper and wider than the
-defaults (``conv_blocks``, ``conv_hidden`` of ``IBINN``), for a GPU with time to spare.
+defaults (``conv_blocks``, ``conv_hidden`` of ``IBINN``), for a GPU with time to spare;
+``--clamp`` sets the IB-INN couplings' soft clamp (default 1, ``IBINN``'s; the twin has none).
 
 After every epoch one line is printed: the training terms and, on the first 2000 test
 images, the loss's own terms (the IB-INN's bits/dim and accuracy; the twin's accuracy).
@@ -147,6 +148,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--conv-blocks", default="2,2", help="couplings per convolutional stage")
     parser.add_argument("--conv-hidden", default="32,64", help="subnet width per convolutional stage")
+    parser.add_argument("--clamp", type=float, default=1.0, help="IB-INN soft clamp (eq. 3.13)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--train", type=int, default=60_000)
@@ -190,7 +192,8 @@ def main() -> None:
 
     print(f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {args.threads} threads, "
           f"{device}; MNIST, {len(x)} training and {len(x_test)} test images, at most {args.epochs} epochs, "
-          f"Adam {args.lr} (milestones {args.milestones}), batch {args.batch}, {args.arch}\n")
+          f"Adam {args.lr} (milestones {args.milestones}), batch {args.batch}, {args.arch}, "
+          f"IB-INN clamp {args.clamp}\n")
     print("| model | " + " | ".join(n.replace("_pct", " %").replace("_", " ") for n in names) + " |")
     print("| --- |" + " --- |" * len(names))
     for model, row in rows.items():
@@ -205,7 +208,7 @@ def ibinn_row(data, x_test, y_test, args, device) -> tuple[dict[str, float], lis
     """Train the IB-INN at gamma = 1 and score it: error, bits/dim, calibration, OoD AUCs."""
     x = data[0]
     as_images = lambda t: t.reshape(-1, *SHAPE)   # noqa: E731
-    ibinn = IBINN(SHAPE, 10, seed=0, **args.arch)
+    ibinn = IBINN(SHAPE, 10, seed=0, clamp=args.clamp, **args.arch)
     loss = IBINNLoss(gamma=1.0, bin_width=1 / 256, generator=torch.Generator(device).manual_seed(1))
     seconds, history = train("ibinn", ibinn, loss, data, args, device)
     log_q = _batched(lambda t: ibinn.log_prob(as_images(t)), x_test, device)

@@ -251,6 +251,33 @@ def test_bits_per_dim_bounds_the_entropy_of_discrete_data_where_the_grid_reading
     assert discrete.bits_per_dim >= 0.5 - 3 * discrete.stderr
 
 
+def test_the_soft_clamp_caps_the_log_det_and_with_it_the_bits_per_dim() -> None:
+    # each coupling scales every feature by at most e^clamp: two couplings at clamp 0.5 give
+    # log|det| <= 1 nat per dimension, and q(z) <= (2 pi)^(-D/2) turns that into a floor,
+    # bits/dim >= (-ln sigma - 1/2 - 1) / ln 2 = 7.80, however long the model trains
+    x = torch.tensor([[0.0, 0.0], [0.5, 0.5]]).repeat(64, 1)
+    y = torch.tensor([0, 1]).repeat(64)
+    floor = (-math.log(1e-3) - 0.5 - 2 * 0.5) / math.log(2)
+    results = {}
+    for clamp in (0.5, 3.0):
+        model = IBINN(2, n_classes=2, n_blocks=2, hidden=(32,), clamp=clamp, seed=0)
+        loss = IBINNLoss(gamma=0.0, generator=torch.Generator().manual_seed(1))
+        opt = torch.optim.Adam(model.parameters(), 3e-3)
+        for _ in range(200):
+            value, _ = loss(model, (x, y))
+            opt.zero_grad()
+            value.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            _, log_det = model(model.perturb(x, torch.Generator().manual_seed(2)))
+        results[clamp] = (model.bits_per_dim(x, torch.Generator().manual_seed(2)), float(log_det.mean()) / 2)
+    bpd, log_det_per_dim = results[0.5]
+    assert 0.99 < log_det_per_dim <= 1.0    # training presses the log-det against the cap
+    assert floor <= bpd < floor + 0.6
+    assert results[3.0][0] < floor - 2      # a clamp of 3 leaves room (cap 6 nats per dimension)
+
+
 def test_bits_per_dim_needs_noise_and_good_arguments() -> None:
     with pytest.raises(ValueError, match=r"^sigma: bits_per_dim needs input noise"):
         small(sigma=0.0).bits_per_dim(data()[0])
