@@ -228,7 +228,7 @@ class IBINN(nn.Module):
     clamp : float
         Soft clamp of the coupling scales (thesis eq. 3.13): each coupling scales every
         feature by at most exp(clamp), so log|det| per dimension is at most clamp times
-        the number of couplings. A budget that matters for images with exact zeros: since
+        the number of couplings. A budget that matters when sigma is small: since
         q(z) <= (2 pi)^(-D/2), reaching b bits/dim (:meth:`bits_per_dim`) takes a mean
         log|det| of at least -ln(sigma) - 1/2 - b ln 2 nats per dimension (5.5 for MNIST at
         1.3 with sigma = 1e-3), and couplings near their clamp learn slowly (README, MNIST).
