@@ -15,7 +15,9 @@ gradient norm clipped at 10, label smoothing 0.05, the IB-INN with ``IBINNLoss(g
 ``--milestones`` divides the learning rate by 10 after each listed epoch (none by default).
 ``--conv-blocks 4,8 --conv-hidden 64,128`` builds both models deeper and wider than the
 defaults (``conv_blocks``, ``conv_hidden`` of ``IBINN``), for a GPU with time to spare;
-``--clamp`` sets the IB-INN couplings' soft clamp (default 1, ``IBINN``'s; the twin has none).
+``--clamp`` sets the IB-INN couplings' soft clamp (default 1, ``IBINN``'s; the twin has none);
+``--stretch S`` puts ``AsinhStretch(scale=S)`` of [0, 1] in front of both models (``IBINN``'s
+``stretch``; none by default; 1e-3 = sigma is what the README's best run uses).
 
 After every epoch one line is printed: the training terms and, on the first 2000 test
 images, the loss's own terms (the IB-INN's bits/dim and accuracy; the twin's accuracy).
@@ -149,6 +151,7 @@ def main() -> None:
     parser.add_argument("--conv-blocks", default="2,2", help="couplings per convolutional stage")
     parser.add_argument("--conv-hidden", default="32,64", help="subnet width per convolutional stage")
     parser.add_argument("--clamp", type=float, default=1.0, help="IB-INN soft clamp (eq. 3.13)")
+    parser.add_argument("--stretch", type=float, default=None, help="scale of the input AsinhStretch")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--train", type=int, default=60_000)
@@ -164,7 +167,7 @@ def main() -> None:
         parser.error(f"--models: expected a comma-separated subset of ibinn,twin, got {args.models!r}")
     args.milestones = [int(m) for m in args.milestones.split(",") if m.strip()]
     args.arch = {"conv_blocks": tuple(int(v) for v in args.conv_blocks.split(",")),
-                 "conv_hidden": tuple(int(v) for v in args.conv_hidden.split(","))}
+                 "conv_hidden": tuple(int(v) for v in args.conv_hidden.split(",")), "stretch": args.stretch}
     if not os.environ.get("INFOPLANE_DATA"):
         print("skipped: set INFOPLANE_DATA to a folder with MNIST")
         return

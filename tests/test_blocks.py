@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from infoplane.inn.blocks import (
     ActNorm,
     AffineCoupling,
+    AsinhStretch,
     ConditionalAffineCoupling,
     Flatten,
     HaarDownsampling,
@@ -42,6 +43,8 @@ CASES = {
     "permutation-image": (lambda: Permutation((3, 2, 2), seed=2), (3, 2, 2), None),
     "actnorm-vector": (lambda: ActNorm((4,)), (4,), None),
     "actnorm-image": (lambda: ActNorm((2, 2, 3)), (2, 2, 3), None),
+    "asinh-stretch-vector": (lambda: AsinhStretch((5,), scale=0.05), (5,), None),
+    "asinh-stretch-image": (lambda: AsinhStretch((2, 3, 3), scale=1e-3, low=-0.5, high=0.5), (2, 3, 3), None),
     "haar": (lambda: HaarDownsampling((2, 4, 4)), (2, 4, 4), None),
     "haar-scaled": (lambda: HaarDownsampling((1, 2, 4), scale=0.8), (1, 2, 4), None),
     "haar-up": (lambda: HaarUpsampling((8, 1, 2)), (8, 1, 2), None),
@@ -206,6 +209,29 @@ def test_actnorm_initialises_from_the_first_batch_only():
     block(x * 7)
     assert all(torch.equal(state[k], v) for k, v in block.state_dict().items())
     assert bool(block.initialized)
+
+
+def test_asinh_stretch_has_its_closed_form_values_and_slopes():
+    s = 1e-3
+    block = AsinhStretch((3,), scale=s).double()
+    x = torch.tensor([[0.0, 0.5, 1.0]], dtype=torch.float64)
+    y, log_det = block(x)
+    edge = math.asinh(1 / s)
+    torch.testing.assert_close(y, torch.tensor([[-edge, 0.0, edge]], dtype=torch.float64))
+    # slopes 1/s + 1/hypot(1, s) at both ends and 2 * 1/hypot(1/2, s) in the middle
+    slopes = [1 / s + 1 / math.hypot(1, s), 2 / math.hypot(0.5, s), 1 / s + 1 / math.hypot(1, s)]
+    assert float(log_det[0]) == pytest.approx(sum(map(math.log, slopes)), abs=1e-12)
+    # a bijection of the whole line: far outside [0, 1] it is finite and still inverts
+    far = torch.tensor([[-1e4, 2.0, 1e6]], dtype=torch.float64)
+    back, _ = block(block(far)[0], rev=True)
+    torch.testing.assert_close(back, far, rtol=1e-12, atol=0)
+
+
+def test_asinh_stretch_refuses_bad_ranges():
+    with pytest.raises(ValueError, match=r"^high: expected high > low"):
+        AsinhStretch((2,), low=1.0, high=1.0)
+    with pytest.raises(ValueError, match=r"^scale:"):
+        AsinhStretch((2,), scale=0.0)
 
 
 def test_orthogonal_stays_exact_in_float64():

@@ -127,8 +127,9 @@ def test_predictions_follow_bayes_rule() -> None:
     torch.testing.assert_close(model.log_prob(x).exp(), joint.sum(1), rtol=1e-8, atol=1e-300)
 
 
-def test_density_integrates_to_one_on_a_grid() -> None:
-    model = IBINN(2, n_classes=2, n_blocks=2, hidden=(16,), mu_init=2.0, seed=3).double()
+@pytest.mark.parametrize("stretch", [None, 0.3])
+def test_density_integrates_to_one_on_a_grid(stretch: float | None) -> None:
+    model = IBINN(2, n_classes=2, n_blocks=2, hidden=(16,), mu_init=2.0, stretch=stretch, seed=3).double()
     model = scrambled(model, scale=0.2)
     step = 0.04
     axis = torch.arange(-9, 9, step, dtype=torch.float64) + step / 2
@@ -278,6 +279,37 @@ def test_the_soft_clamp_caps_the_log_det_and_with_it_the_bits_per_dim() -> None:
     assert results[3.0][0] < floor - 2      # a clamp of 3 leaves room (cap 6 nats per dimension)
 
 
+def test_the_input_stretch_pays_the_log_det_outside_the_clamp() -> None:
+    # the same two-point data and clamp 0.5 as above: AsinhStretch(1e-3) has slope ~1/s = 1000
+    # at x = 0 and 4 at x = 0.5, so its own log|det| is (6.9 + 1.4) / 2 nats per dimension on
+    # average (at the noise-free points), outside the couplings' cap of 1: the bits/dim fall far
+    # below the floor of 7.80
+    x = torch.tensor([[0.0, 0.0], [0.5, 0.5]]).repeat(64, 1)
+    y = torch.tensor([0, 1]).repeat(64)
+    floor = (-math.log(1e-3) - 0.5 - 2 * 0.5) / math.log(2)
+    model = IBINN(2, n_classes=2, n_blocks=2, hidden=(32,), clamp=0.5, stretch=1e-3, seed=0)
+    stretch = model.flow.blocks[0]
+    expected = (math.log(1 / 1e-3 + 1 / math.hypot(1, 1e-3)) + math.log(2 / math.hypot(0.5, 1e-3))) / 2
+    assert float(stretch(x)[1].mean()) / 2 == pytest.approx(expected, rel=1e-5)
+    loss = IBINNLoss(gamma=0.0, generator=torch.Generator().manual_seed(1))
+    opt = torch.optim.Adam(model.parameters(), 3e-3)
+    for _ in range(200):
+        value, _ = loss(model, (x, y))
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+    model.eval()
+    # per point, the floor is (-ln sigma - 1/2 - log|det|) / ln 2 with the stretch's log|det| added to
+    # the cap: about 0 at x = 0 and (6.9 - 0.5 - 1.4 - 1) / ln 2 = 5.8 bits at x = 0.5, so 2.9 on
+    # average plus the half bit per dimension of which point it is: about 3.4 against 7.80
+    assert model.bits_per_dim(x, torch.Generator().manual_seed(2)) < floor - 3
+    # the stretch is part of the flow: samples and the twin see it too
+    back, _ = model(model(x)[0], rev=True)
+    torch.testing.assert_close(back, x, atol=1e-5, rtol=0)
+    twin = FeedForwardClassifier(2, n_classes=2, n_blocks=2, hidden=(32,), stretch=1e-3, seed=0)
+    assert type(twin.layers[0]).__name__ == "AsinhStretch"
+
+
 def test_bits_per_dim_needs_noise_and_good_arguments() -> None:
     with pytest.raises(ValueError, match=r"^sigma: bits_per_dim needs input noise"):
         small(sigma=0.0).bits_per_dim(data()[0])
@@ -350,6 +382,8 @@ def test_gamma_beta_conversions_invert_each_other() -> None:
     (lambda: IBINN((1, 7, 8), n_classes=3), "dims"),
     (lambda: IBINN(4, n_classes=3, class_priors=torch.ones(2)), "class_priors"),
     (lambda: IBINN(4, n_classes=3, sigma=-1.0), "sigma"),
+    (lambda: IBINN(4, n_classes=3, stretch=0.0), "stretch"),
+    (lambda: FeedForwardClassifier(4, n_classes=3, stretch="a"), "stretch"),
     (lambda: IBINNLoss(gamma=-1.0), "gamma"),
     (lambda: IBINNLoss(label_smoothing=1.0), "label_smoothing"),
     (lambda: IBINN(4, n_classes=3, n_blocks=1, hidden=(4,))(torch.zeros(2, 5)), "x"),

@@ -23,6 +23,7 @@ Examples
 from infoplane.inn.blocks import (
     ActNorm,
     AffineCoupling,
+    AsinhStretch,
     ConditionalAffineCoupling,
     Flatten,
     HaarDownsampling,
@@ -39,7 +40,7 @@ from infoplane.inn.cinn import CINN, conditional_nll_loss
 from infoplane.inn.flow import SequenceINN
 
 __all__ = [
-    "ActNorm", "AffineCoupling", "ConditionalAffineCoupling", "Flatten", "HaarDownsampling",
+    "ActNorm", "AffineCoupling", "AsinhStretch", "ConditionalAffineCoupling", "Flatten", "HaarDownsampling",
     "HaarUpsampling", "InvertibleBlock", "Permutation", "RandomOrthogonal", "Reshape", "Split",
     "conv_subnet", "mlp_subnet", "SequenceINN", "CINN", "conditional_nll_loss",
 ]

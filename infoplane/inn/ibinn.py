@@ -45,7 +45,14 @@ from infoplane._gaussian import LOG_2PIE, GaussianLatent, GaussianMixture
 from infoplane._nn import mlp, randn, seeded
 from infoplane._validation import check_finite_tensor, check_float, check_int, check_seed
 from infoplane.inn._checks import check_dims, check_hidden
-from infoplane.inn.blocks import AffineCoupling, Flatten, HaarDownsampling, Permutation, RandomOrthogonal
+from infoplane.inn.blocks import (
+    AffineCoupling,
+    AsinhStretch,
+    Flatten,
+    HaarDownsampling,
+    Permutation,
+    RandomOrthogonal,
+)
 from infoplane.inn.flow import SequenceINN
 from infoplane.metrics.density import bits_per_dim
 
@@ -133,16 +140,19 @@ _FIXED: dict[str, Callable[[int | None], tuple[type, dict]]] = {
     "permutation": lambda seed: (Permutation, {"seed": seed}),
     "flatten": lambda _: (Flatten, {}),
     "orthogonal": lambda seed: (RandomOrthogonal, {"seed": seed}),
+    "stretch": lambda scale: (AsinhStretch, {"scale": scale}),
 }
 """The parameter-free blocks of the layout: (block class, its keyword arguments)."""
 
 
 def _layout(dims: tuple[int, ...], n_blocks: int, hidden: Sequence[int], conv_blocks: Sequence[int],
-            conv_hidden: Sequence[int], base_seed: int) -> list[tuple[str, object]]:
+            conv_hidden: Sequence[int], base_seed: int,
+            stretch: float | None = None) -> list[tuple[str, object]]:
     """The architecture as a list of (kind, argument): couplings get their subnet constructor.
 
-    Images: per stage a Haar downsampling, then (coupling, channel permutation) pairs; then
-    a flattening. Then (coupling, fixed orthogonal mixing) pairs on vectors. The IB-INN
+    With ``stretch``, first an :class:`AsinhStretch` of [0, 1] at that scale. Images: per
+    stage a Haar downsampling, then (coupling, channel permutation) pairs; then a
+    flattening. Then (coupling, fixed orthogonal mixing) pairs on vectors. The IB-INN
     builds it with affine couplings, :class:`FeedForwardClassifier` with residual blocks.
     """
     n_blocks = check_int(n_blocks, "n_blocks", minimum=0)
@@ -150,6 +160,8 @@ def _layout(dims: tuple[int, ...], n_blocks: int, hidden: Sequence[int], conv_bl
     if any(isinstance(d, bool) for d in dims) or (len(dims) == 1 and dims[0] < 2):
         raise ValueError(f"dims: expected at least 2 features (couplings split them in two), got {dims}")
     layout: list[tuple[str, object]] = []
+    if stretch is not None:
+        layout.append(("stretch", check_float(stretch, "stretch", low=0.0, low_open=True, high=1e6)))
     if len(dims) == 3:
         conv_blocks = tuple(check_int(b, "conv_blocks", minimum=0) for b in conv_blocks)
         conv_hidden = check_hidden(conv_hidden, "conv_hidden")
@@ -232,6 +244,12 @@ class IBINN(nn.Module):
         q(z) <= (2 pi)^(-D/2), reaching b bits/dim (:meth:`bits_per_dim`) takes a mean
         log|det| of at least -ln(sigma) - 1/2 - b ln 2 nats per dimension (5.5 for MNIST at
         1.3 with sigma = 1e-3), and couplings near their clamp learn slowly (README, MNIST).
+    stretch : float, optional
+        Scale s of a fixed :class:`~infoplane.inn.blocks.AsinhStretch` of [0, 1] before
+        the first block (default: none). For data piled up at 0 and 1 (MNIST's background
+        and strokes) with s near ``sigma`` it pays most of that log|det| budget with its own
+        Jacobian, outside the clamp: on MNIST, 3.9 -> 1.9 bits/dim after 3 epochs on
+        10 000 images (README). Counted in every density, so the bits/dim stay a bound.
     sigma : float
         Standard deviation of the input noise eps (eq. 4-5).
     mu_init : float
@@ -259,8 +277,8 @@ class IBINN(nn.Module):
 
     def __init__(self, dims: int | Sequence[int], n_classes: int, *, n_blocks: int = 8,
                  hidden: Sequence[int] = (256, 256), conv_blocks: Sequence[int] = (2, 2),
-                 conv_hidden: Sequence[int] = (32, 64), clamp: float = 1.0, sigma: float = 1e-3,
-                 mu_init: float = 5.0, class_priors: torch.Tensor | None = None,
+                 conv_hidden: Sequence[int] = (32, 64), clamp: float = 1.0, stretch: float | None = None,
+                 sigma: float = 1e-3, mu_init: float = 5.0, class_priors: torch.Tensor | None = None,
                  learn_means: bool = True, learn_weights: bool = False, seed: int | None = None) -> None:
         super().__init__()
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)
@@ -269,7 +287,7 @@ class IBINN(nn.Module):
         self.sigma = check_float(sigma, "sigma", low=0.0, high=1e3)
         dims_t = check_dims(dims, "dims")
         base_seed = 0 if seed is None else check_seed(seed) % 2**40
-        layout = _layout(dims_t, n_blocks, hidden, conv_blocks, conv_hidden, base_seed)
+        layout = _layout(dims_t, n_blocks, hidden, conv_blocks, conv_hidden, base_seed, stretch)
         with seeded(seed):
             flow = SequenceINN(dims_t)
             for kind, arg in layout:
@@ -610,7 +628,8 @@ class FeedForwardClassifier(nn.Module):
     layout, subnetwork widths, fixed mixings and Haar downsamplings as
     :class:`IBINN` with the same arguments, so the parameter counts agree to within
     the head (D K + K here against the K D class means there). ``forward`` returns
-    class logits; train it with :class:`ClassifierLoss`.
+    class logits; train it with :class:`ClassifierLoss`. ``stretch`` puts the IB-INN's fixed
+    input stretch in front as well, so the twin sees the same inputs.
 
     Examples
     --------
@@ -622,12 +641,13 @@ class FeedForwardClassifier(nn.Module):
 
     def __init__(self, dims: int | Sequence[int], n_classes: int, *, n_blocks: int = 8,
                  hidden: Sequence[int] = (256, 256), conv_blocks: Sequence[int] = (2, 2),
-                 conv_hidden: Sequence[int] = (32, 64), seed: int | None = None) -> None:
+                 conv_hidden: Sequence[int] = (32, 64), stretch: float | None = None,
+                 seed: int | None = None) -> None:
         super().__init__()
         self.n_classes = check_int(n_classes, "n_classes", minimum=2)
         self.dims = check_dims(dims, "dims")
         base_seed = 0 if seed is None else check_seed(seed) % 2**40
-        layout = _layout(self.dims, n_blocks, hidden, conv_blocks, conv_hidden, base_seed)
+        layout = _layout(self.dims, n_blocks, hidden, conv_blocks, conv_hidden, base_seed, stretch)
         with seeded(seed):
             layers: list[nn.Module] = []
             shape = self.dims
