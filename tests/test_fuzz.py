@@ -807,6 +807,9 @@ def _specs() -> list[Spec]:
         add(model_spec(f"inn.{cname}", getattr(inn, cname),
                        {"dims_in": J((1, 4, 4) if cname == "HaarDownsampling" else (4, 2, 2))},
                        {"dims_in": dims_bad, "scale": FLOAT}))
+    add(model_spec("inn.AsinhStretch", inn.AsinhStretch, {"dims_in": d4, "scale": J(1e-3)},
+                   {"dims_in": dims_bad, "cond_dims": SIZES, "scale": FLOAT, "low": FLOAT, "high": FLOAT},
+                   x=None))
     add(model_spec("inn.Reshape", inn.Reshape, {"dims_in": d4, "shape": J((2, 2))},
                    {"dims_in": dims_bad, "shape": SIZES}))
     add(model_spec("inn.Split", inn.Split, {"dims_in": d4, "keep": J(2)}, {"dims_in": dims_bad, "keep": INT}))
@@ -816,7 +819,8 @@ def _specs() -> list[Spec]:
     for cname, make in (("ActNorm", lambda: inn.ActNorm((4,))),
                         ("AffineCoupling", lambda: inn.AffineCoupling((4,))),
                         ("RandomOrthogonal", lambda: inn.RandomOrthogonal((4,))),
-                        ("Permutation", lambda: inn.Permutation((4,)))):
+                        ("Permutation", lambda: inn.Permutation((4,))),
+                        ("AsinhStretch", lambda: inn.AsinhStretch((4,), scale=1e-3))):
         add(Spec(f"inn.{cname}()", getattr(inn, cname), {"block": J(make), "x": J(t_samples(6, 4)),
                                                          "rev": st.booleans()},
                  {"x": ARRAY}, call=block_call, aliases=("x", "x_or_z", "z", "inputs"),
@@ -832,7 +836,7 @@ def _specs() -> list[Spec]:
     add(model_spec("inn.IBINN", inn.IBINN,
         {"dims": J(3), "n_classes": J(3), "n_blocks": J(1), "hidden": J((4,))},
                    {"dims": dims_bad, "n_classes": INT, "n_blocks": INT, "hidden": SIZES, "clamp": FLOAT,
-                    "sigma": FLOAT, "mu_init": FLOAT, "class_priors": ARRAY, "seed": SEED},
+                    "stretch": FLOAT, "sigma": FLOAT, "mu_init": FLOAT, "class_priors": ARRAY, "seed": SEED},
                    x=t_samples(5, 3)))
     add(model_spec("inn.InverseINN", inn.InverseINN,
                    {"x_dim": J(2), "y_dim": J(1), "latent_dim": J(1), "n_blocks": J(1), "hidden": J((4,))},
@@ -843,8 +847,8 @@ def _specs() -> list[Spec]:
                    {"x_dim": INT, "y_dim": INT, "latent_dim": INT, "hidden": SIZES, "seed": SEED}))
     add(model_spec("inn.FeedForwardClassifier", inn.FeedForwardClassifier,
                    {"dims": J(3), "n_classes": J(3), "n_blocks": J(1), "hidden": J((4,))},
-                   {"dims": dims_bad, "n_classes": INT, "n_blocks": INT, "hidden": SIZES, "seed": SEED},
-                   x=t_samples(5, 3)))
+                   {"dims": dims_bad, "n_classes": INT, "n_blocks": INT, "hidden": SIZES, "stretch": FLOAT,
+                    "seed": SEED}, x=t_samples(5, 3)))
     add(model_spec("inn.INNSoftmaxClassifier", inn.INNSoftmaxClassifier,
                    {"dims": J(3), "n_classes": J(3), "n_blocks": J(1), "hidden": J((4,))},
                    {"dims": dims_bad, "n_classes": INT, "seed": SEED}, x=t_samples(5, 3)))

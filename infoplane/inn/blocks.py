@@ -432,8 +432,8 @@ class AsinhStretch(InvertibleBlock):
     input noise of scale sigma: near ``low`` and ``high`` the slope is about 1/s, so with
     s near sigma the noisy spike at each end is widened to unit scale by this block's own
     Jacobian instead of by couplings that the soft clamp (thesis eq. 3.13) holds to
-    exp(clamp) per feature each; between the ends the slope is about 2/|x - low| and
-    2/|x - high| (4 at the centre of [0, 1]). The logit transform of RealNVP (Dinh et al.
+    exp(clamp) per feature each; between the ends the slope is about 1/(x - low) +
+    1/(high - x) (4 at the centre of [0, 1]). The logit transform of RealNVP (Dinh et al.
     2017, sec. 4.1) does the same job, but only on an open interval: this one is a
     bijection of the whole real line, so inputs outside the range (noise, other data) get
     a finite density. log|det| = sum over features of log(1/hypot(x - low, s) +
