@@ -252,6 +252,18 @@ def test_bits_per_dim_bounds_the_entropy_of_discrete_data_where_the_grid_reading
     assert discrete.bits_per_dim >= 0.5 - 3 * discrete.stderr
 
 
+def fit_density(model: IBINN, x: torch.Tensor, y: torch.Tensor, steps: int = 200) -> IBINN:
+    """Train on L_X alone (gamma = 0) with Adam, full batch; returns the model in eval mode."""
+    loss = IBINNLoss(gamma=0.0, generator=torch.Generator().manual_seed(1))
+    opt = torch.optim.Adam(model.parameters(), 3e-3)
+    for _ in range(steps):
+        value, _ = loss(model, (x, y))
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+    return model.eval()
+
+
 def test_the_soft_clamp_caps_the_log_det_and_with_it_the_bits_per_dim() -> None:
     # each coupling scales every feature by at most e^clamp: two couplings at clamp 0.5 give
     # log|det| <= 1 nat per dimension, and q(z) <= (2 pi)^(-D/2) turns that into a floor,
@@ -262,14 +274,7 @@ def test_the_soft_clamp_caps_the_log_det_and_with_it_the_bits_per_dim() -> None:
     results = {}
     for clamp in (0.5, 3.0):
         model = IBINN(2, n_classes=2, n_blocks=2, hidden=(32,), clamp=clamp, seed=0)
-        loss = IBINNLoss(gamma=0.0, generator=torch.Generator().manual_seed(1))
-        opt = torch.optim.Adam(model.parameters(), 3e-3)
-        for _ in range(200):
-            value, _ = loss(model, (x, y))
-            opt.zero_grad()
-            value.backward()
-            opt.step()
-        model.eval()
+        fit_density(model, x, y)
         with torch.no_grad():
             _, log_det = model(model.perturb(x, torch.Generator().manual_seed(2)))
         results[clamp] = (model.bits_per_dim(x, torch.Generator().manual_seed(2)), float(log_det.mean()) / 2)
@@ -291,14 +296,7 @@ def test_the_input_stretch_pays_the_log_det_outside_the_clamp() -> None:
     stretch = model.flow.blocks[0]
     expected = (math.log(1 / 1e-3 + 1 / math.hypot(1, 1e-3)) + math.log(2 / math.hypot(0.5, 1e-3))) / 2
     assert float(stretch(x)[1].mean()) / 2 == pytest.approx(expected, rel=1e-5)
-    loss = IBINNLoss(gamma=0.0, generator=torch.Generator().manual_seed(1))
-    opt = torch.optim.Adam(model.parameters(), 3e-3)
-    for _ in range(200):
-        value, _ = loss(model, (x, y))
-        opt.zero_grad()
-        value.backward()
-        opt.step()
-    model.eval()
+    fit_density(model, x, y)
     # per point, the floor is (-ln sigma - 1/2 - log|det|) / ln 2 with the stretch's log|det| added to
     # the cap: about 0 at x = 0 and (6.9 - 0.5 - 1.4 - 1) / ln 2 = 5.8 bits at x = 0.5, so 2.9 on
     # average plus the half bit per dimension of which point it is: about 3.4 against 7.80
